@@ -1,0 +1,2 @@
+export * from './algorithms';
+export * from './multi';

@@ -1,0 +1,43 @@
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import caseSchema from '../schemas/case.schema.json';
+import hashResultSchema from '../schemas/hash-result.schema.json';
+import { CustosError } from './errors';
+
+/** Every JSON Schema custos ships (draft 2020-12), by short name. */
+export const SCHEMAS = {
+  case: caseSchema,
+  'hash-result': hashResultSchema,
+} as const;
+export type SchemaName = keyof typeof SCHEMAS;
+
+let ajv: Ajv2020 | undefined;
+const compiled = new Map<SchemaName, ValidateFunction>();
+
+function validator(name: SchemaName): ValidateFunction {
+  let fn = compiled.get(name);
+  if (!fn) {
+    ajv ??= addFormats(new Ajv2020({ strict: true, allErrors: true }));
+    fn = ajv.compile(SCHEMAS[name]);
+    compiled.set(name, fn);
+  }
+  return fn;
+}
+
+/** Checks `data` against a shipped schema; returns the list of problems (empty when valid). */
+export function schemaProblems(name: SchemaName, data: unknown): string[] {
+  const fn = validator(name);
+  return fn(data) ? [] : (fn.errors ?? []).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`);
+}
+
+/** Throws an INVALID_INPUT error naming `what` when `data` does not satisfy the schema. */
+export function assertSchema(name: SchemaName, data: unknown, what: string): void {
+  const problems = schemaProblems(name, data);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? ` (and ${problems.length - 5} more)` : '');
+    throw new CustosError('INVALID_INPUT', `${what} does not match the ${name} schema: ${shown}`, {
+      path: what,
+      hint: `Compare it with schemas/${name}.schema.json.`,
+    });
+  }
+}

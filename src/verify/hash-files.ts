@@ -1,0 +1,82 @@
+import { type Algorithm, ALGORITHM_INFO } from '../hash/algorithms';
+import { type HashSet, MultiHasher } from '../hash/multi';
+import { checkReadable, openReadOnly, readChunks, type SourceKind } from '../source/file';
+
+/** The hashes of one file, as `custos hash --json` reports them. */
+export interface FileHashes {
+  path: string;
+  kind: SourceKind;
+  /** Bytes hashed, which for a block device is its full size. */
+  size: number;
+  hashes: HashSet;
+}
+
+export interface HashFilesOptions {
+  chunkSize?: number;
+  /** Called after each chunk with the bytes done for the current file. */
+  onProgress?: (path: string, bytesDone: number) => void;
+}
+
+/** Hashes one file or block device with every algorithm in a single streaming pass. */
+export async function hashFile(
+  path: string,
+  algorithms: readonly Algorithm[],
+  options: HashFilesOptions = {},
+): Promise<FileHashes> {
+  const source = await openReadOnly(path);
+  try {
+    const hasher = new MultiHasher(algorithms);
+    for await (const chunk of readChunks(source, { chunkSize: options.chunkSize })) {
+      hasher.update(chunk);
+      options.onProgress?.(path, hasher.bytes);
+    }
+    return { path, kind: source.kind, size: hasher.bytes, hashes: hasher.digest() };
+  } finally {
+    await source.handle.close();
+  }
+}
+
+/**
+ * Hashes several files in turn. Every path is checked before the first byte is read, so a typo
+ * in the last argument fails at once rather than after hours of hashing the first.
+ */
+export async function hashFiles(
+  paths: readonly string[],
+  algorithms: readonly Algorithm[],
+  options: HashFilesOptions = {},
+): Promise<FileHashes[]> {
+  for (const p of paths) await checkReadable(p);
+  const results: FileHashes[] = [];
+  for (const p of paths) results.push(await hashFile(p, algorithms, options));
+  return results;
+}
+
+/** How `custos hash` prints results for people. */
+export type HashLineStyle = 'gnu' | 'bsd';
+
+/**
+ * Formats results as text lines. `gnu`: with one algorithm exactly `sha256sum`'s "HEX  PATH",
+ * with several a label column first ("SHA-256  HEX  PATH"). `bsd`: coreutils' `--tag` lines
+ * "SHA256 (PATH) = HEX", which `cksum -c` checks for md5, sha1, sha256 and sha512.
+ */
+export function formatHashLines(results: readonly FileHashes[], algorithms: readonly Algorithm[], style: HashLineStyle): string[] {
+  const width = Math.max(...algorithms.map((a) => ALGORITHM_INFO[a].label.length));
+  const lines: string[] = [];
+  for (const r of results) {
+    const { escaped, name } = escapeName(r.path);
+    const lead = escaped ? '\\' : '';
+    for (const alg of algorithms) {
+      const hex = r.hashes[alg]!;
+      if (style === 'bsd') lines.push(`${lead}${ALGORITHM_INFO[alg].tag} (${name}) = ${hex}`);
+      else if (algorithms.length === 1) lines.push(`${lead}${hex}  ${name}`);
+      else lines.push(`${lead}${ALGORITHM_INFO[alg].label.padEnd(width)}  ${hex}  ${name}`);
+    }
+  }
+  return lines;
+}
+
+/** coreutils' rule: a name with a backslash, newline or carriage return is escaped and the line starts with "\". */
+function escapeName(path: string): { escaped: boolean; name: string } {
+  if (!/[\\\n\r]/.test(path)) return { escaped: false, name: path };
+  return { escaped: true, name: path.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r') };
+}
