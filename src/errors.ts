@@ -19,11 +19,15 @@ export const ExitCode = {
   MISMATCH: 4,
   /** Reading or writing failed on a path that exists (EIO, disk full, permission lost). */
   IO: 5,
+  /** The acquisition completed, but some sectors could not be read and were zero-filled. */
+  READ_ERRORS: 6,
+  /** Stopped by the user (Ctrl-C, SIGTERM); what was done can be resumed. */
+  INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** What kind of failure a code is; the kind decides the exit code. */
-export type ErrorKind = 'usage' | 'input' | 'mismatch' | 'io' | 'internal';
+export type ErrorKind = 'usage' | 'input' | 'mismatch' | 'io' | 'interrupted' | 'internal';
 
 /** Every error code custos raises, with its kind. New codes are added here and nowhere else. */
 export const ERROR_CODES = {
@@ -35,6 +39,11 @@ export const ERROR_CODES = {
   NOT_A_FILE: 'input',
   PERMISSION_DENIED: 'input',
   INVALID_INPUT: 'input',
+  OUTPUT_EXISTS: 'input',
+  SOURCE_MOUNTED: 'input',
+  WRITE_BLOCK_FAILED: 'input',
+  RESUME_MISMATCH: 'input',
+  INTERRUPTED: 'interrupted',
   HASH_MISMATCH: 'mismatch',
   IO_ERROR: 'io',
   INTERNAL: 'internal',
@@ -46,6 +55,7 @@ const EXIT_BY_KIND: Record<ErrorKind, ExitCode> = {
   input: ExitCode.INPUT,
   mismatch: ExitCode.MISMATCH,
   io: ExitCode.IO,
+  interrupted: ExitCode.INTERRUPTED,
   internal: ExitCode.INTERNAL,
 };
 

@@ -1,11 +1,13 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import acquisitionManifestSchema from '../schemas/acquisition-manifest.schema.json';
 import caseSchema from '../schemas/case.schema.json';
 import hashResultSchema from '../schemas/hash-result.schema.json';
 import { CustosError } from './errors';
 
 /** Every JSON Schema custos ships (draft 2020-12), by short name. */
 export const SCHEMAS = {
+  'acquisition-manifest': acquisitionManifestSchema,
   case: caseSchema,
   'hash-result': hashResultSchema,
 } as const;

@@ -1,6 +1,9 @@
 import { type Algorithm, ALGORITHM_INFO } from '../hash/algorithms';
-import { type HashSet, MultiHasher } from '../hash/multi';
-import { checkReadable, openReadOnly, readChunks, type SourceKind } from '../source/file';
+import { hashStream } from '../acquire/pipeline';
+import type { HashSet } from '../hash/multi';
+import { checkReadable, DEFAULT_CHUNK_SIZE, type SourceKind } from '../source/file';
+import { describeSource } from '../source/info';
+import { SourceReader } from '../source/reader';
 
 /** The hashes of one file, as `custos hash --json` reports them. */
 export interface FileHashes {
@@ -23,16 +26,17 @@ export async function hashFile(
   algorithms: readonly Algorithm[],
   options: HashFilesOptions = {},
 ): Promise<FileHashes> {
-  const source = await openReadOnly(path);
+  const info = describeSource(path);
+  const source = SourceReader.open(path, { retries: 0, sectorSize: info.logicalSectorSize, recover: false });
   try {
-    const hasher = new MultiHasher(algorithms);
-    for await (const chunk of readChunks(source, { chunkSize: options.chunkSize })) {
-      hasher.update(chunk);
-      options.onProgress?.(path, hasher.bytes);
-    }
-    return { path, kind: source.kind, size: hasher.bytes, hashes: hasher.digest() };
+    const r = await hashStream(source, algorithms, {
+      end: info.sizeBytes,
+      chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      onProgress: (p) => options.onProgress?.(path, p.bytesDone),
+    });
+    return { path, kind: info.kind, size: r.bytesDone, hashes: r.hashes };
   } finally {
-    await source.handle.close();
+    source.close();
   }
 }
 

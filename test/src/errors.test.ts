@@ -4,7 +4,7 @@ describe('exit codes', () => {
   test('each kind of failure has its own documented code', () => {
     const codes = Object.values(ExitCode);
     expect(new Set(codes).size).toBe(codes.length);
-    expect(ExitCode).toEqual({ OK: 0, INTERNAL: 1, USAGE: 2, INPUT: 3, MISMATCH: 4, IO: 5 });
+    expect(ExitCode).toEqual({ OK: 0, INTERNAL: 1, USAGE: 2, INPUT: 3, MISMATCH: 4, IO: 5, READ_ERRORS: 6, INTERRUPTED: 130 });
   });
 
   test.each<[ErrorCode, number]>([

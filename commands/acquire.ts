@@ -1,0 +1,109 @@
+import { Args, Flags } from '@oclif/core';
+import { acquire, type AcquireResult, DEFAULT_SPLIT_SIZE } from '../src/acquire/acquire';
+import { formatRate } from '../src/acquire/progress';
+import { ExitCode } from '../src/errors';
+import { ALGORITHM_INFO, ALGORITHMS, DEFAULT_ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
+import { resolveCase } from '../src/manifest/case';
+import { parseSize } from '../src/units';
+import { CustosCommand } from './_base';
+
+export default class Acquire extends CustosCommand {
+  static override summary = 'Acquire a block device or image file into a verified, hashed image.';
+  static override description = `Reads SOURCE without ever writing to it (block devices: the kernel read-only flag is set and checked first, a device mounted read-write is refused, reads use O_DIRECT) and writes a bit-for-bit image with every chosen hash computed in the same pass.
+
+Unreadable sectors are re-read sector by sector (--retries times), then zero-filled and listed in the manifest; every later byte stays at its offset. The image is written under temporary names (.partial) and renamed only when complete and flushed; BASE.manifest.json (schemas/acquisition-manifest.schema.json) records the source, the write-block, the hashes, the read errors and the outputs.
+
+Ctrl-C stops cleanly; the same command with --resume continues, re-checking what was written against the source first.
+
+Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--verify-source mismatch, 130 interrupted, 2/3/5 as for every command.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> /dev/sdb --out /cases/2026-0314 --case-file case.json --verify',
+    '<%= config.bin %> <%= command.id %> /dev/sdb -o /cases/x --format split --split-size 650MiB --hash md5,sha256 --hash-window 64MiB',
+    '<%= config.bin %> <%= command.id %> samples/fat-disk.img -o out --case 2026-0314 --evidence EV-0001 --examiner "A. Morgan"',
+    '<%= config.bin %> <%= command.id %> /dev/sdb -o /cases/x --resume',
+  ];
+
+  static override args = {
+    source: Args.string({ description: 'block device or image file to acquire', required: true }),
+  };
+
+  static override flags = {
+    out: Flags.string({ char: 'o', summary: 'Folder to write the image and its manifest into.', required: true, env: 'CUSTOS_OUT' }),
+    name: Flags.string({ summary: 'Base name of the output files (default: the evidence number, else the source name).' }),
+    format: Flags.option({ options: ['raw', 'split'] as const, summary: 'raw: BASE.raw; split: BASE.001, BASE.002, …', default: 'raw', env: 'CUSTOS_FORMAT' })(),
+    'split-size': Flags.string({ summary: 'Segment size for --format split, e.g. 650MiB, 4GB.', default: '2GiB', env: 'CUSTOS_SPLIT_SIZE' }),
+    hash: Flags.string({ char: 'a', summary: `Comma-separated algorithms: ${ALGORITHMS.join(', ')}.`, default: DEFAULT_ALGORITHMS.join(','), env: 'CUSTOS_HASH' }),
+    'hash-window': Flags.string({ summary: 'Also hash every window of this size (dcfldd hashwindow), into BASE.windows.json.' }),
+    retries: Flags.integer({ summary: 'Re-reads of a failing sector before it is zero-filled.', default: 2, min: 0, max: 100, env: 'CUSTOS_RETRIES' }),
+    verify: Flags.boolean({ summary: 'Re-read the written image and compare every hash.' }),
+    'verify-source': Flags.boolean({ summary: 'Re-read the source and compare every hash.' }),
+    resume: Flags.boolean({ summary: 'Continue an interrupted acquisition (same command line).' }),
+    'allow-mounted': Flags.boolean({ summary: 'Acquire even when the source is mounted read-write (recorded in the manifest).' }),
+    'case-file': Flags.string({ summary: 'JSON case description (schemas/case.schema.json); the flags below override it.', env: 'CUSTOS_CASE_FILE' }),
+    case: Flags.string({ summary: 'Case number.', env: 'CUSTOS_CASE' }),
+    evidence: Flags.string({ summary: 'Evidence number.', env: 'CUSTOS_EVIDENCE' }),
+    examiner: Flags.string({ summary: 'Examiner name.', env: 'CUSTOS_EXAMINER' }),
+    description: Flags.string({ summary: 'Description of the evidence.' }),
+    notes: Flags.string({ summary: 'Notes.' }),
+    progress: Flags.boolean({ summary: 'Show progress on stderr (a bar on a terminal, a line every 5 s otherwise).', default: true, allowNo: true }),
+  };
+
+  async run(): Promise<Omit<AcquireResult, 'manifest'> & { status: string }> {
+    const { args, flags } = await this.parse(Acquire);
+    const algorithms = parseAlgorithms(flags.hash);
+    const caseInfo = resolveCase(flags['case-file'], {
+      caseNumber: flags.case,
+      evidenceNumber: flags.evidence,
+      examiner: flags.examiner,
+      description: flags.description,
+      notes: flags.notes,
+    });
+    const result = await this.interruptible((signal) =>
+      acquire({
+        source: args.source,
+        outDir: flags.out,
+        name: flags.name,
+        format: flags.format,
+        splitSize: flags.format === 'split' ? parseSize(flags['split-size'], '--split-size') : DEFAULT_SPLIT_SIZE,
+        algorithms,
+        windowSize: flags['hash-window'] ? parseSize(flags['hash-window'], '--hash-window') : 0,
+        retries: flags.retries,
+        verify: flags.verify,
+        verifySource: flags['verify-source'],
+        resume: flags.resume,
+        allowMounted: flags['allow-mounted'],
+        case: caseInfo,
+        signal,
+        onProgress: this.progress(flags.progress && !this.jsonEnabled()),
+        onEvent: (m) => this.note(m),
+      }),
+    );
+    const { manifest, ...rest } = result;
+    const mismatch = Object.values(result.verification).some((v) => v?.result === 'mismatch');
+    if (mismatch) process.exitCode = ExitCode.MISMATCH;
+    else if (result.readErrors.length > 0) process.exitCode = ExitCode.READ_ERRORS;
+    if (!this.jsonEnabled()) this.printSummary(result, mismatch);
+    return { status: 'complete', ...rest };
+  }
+
+  private printSummary(r: AcquireResult, mismatch: boolean): void {
+    const m = r.manifest;
+    const badSectors = m.readErrors.reduce((n, e) => n + e.sectorCount, 0);
+    const width = 13;
+    const row = (k: string, v: string) => this.log(`  ${k.padEnd(width)}  ${v}`);
+    this.log(`custos acquire: complete${badSectors > 0 ? ' WITH READ ERRORS' : ''}${mismatch ? ' — VERIFICATION MISMATCH' : ''}`);
+    row('source', `${m.source.path} (${m.source.kind}, ${m.source.sizeBytes} bytes, ${m.source.sectors} sectors of ${m.source.logicalSectorSize} B)`);
+    row('write-block', m.writeBlock.method === 'kernel-read-only-flag' ? `kernel read-only flag set (before: ${m.writeBlock.readOnlyBefore ? 'set' : 'not set'}, at end: ${m.writeBlock.readOnlyAtEnd ? 'set' : 'NOT SET'})` : 'regular file, read-only open');
+    for (const o of r.outputs) row('image', `${o.path} (${o.size} bytes)`);
+    row('manifest', r.manifestPath);
+    if (r.windowsPath) row('windows', r.windowsPath);
+    for (const [alg, hex] of Object.entries(r.hashes)) row(ALGORITHM_INFO[alg as keyof typeof ALGORITHM_INFO].label, hex!);
+    row('read errors', badSectors === 0 ? 'none' : `${badSectors} unreadable sector(s) in ${m.readErrors.length} range(s), zero-filled: ${m.readErrors.slice(0, 5).map((e) => `${e.firstSector}+${e.sectorCount}`).join(', ')}${m.readErrors.length > 5 ? ', …' : ''}`);
+    const v = m.verification;
+    if (v.image) row('verify image', v.image.result.toUpperCase());
+    if (v.source) row('verify source', v.source.result.toUpperCase());
+    const secs = r.durations.acquireSeconds;
+    row('time', `${secs.toFixed(1)} s, ${formatRate(secs > 0 ? m.source.sizeBytes / secs : 0)}`);
+  }
+}

@@ -1,0 +1,83 @@
+import { Args, Flags } from '@oclif/core';
+import { CustosError, ExitCode } from '../src/errors';
+import { ALGORITHM_INFO, ALGORITHMS, isAlgorithm, parseAlgorithms } from '../src/hash/algorithms';
+import type { HashSet } from '../src/hash/multi';
+import { type HashComparison, verifyTarget, type VerifyResult } from '../src/verify/verify';
+import { CustosCommand } from './_base';
+
+export default class Verify extends CustosCommand {
+  static override summary = 'Re-hash an image (and optionally its source) and compare with the recorded hashes.';
+  static override description = `TARGET is an acquisition manifest (BASE.manifest.json) or a raw or split image (BASE.raw, BASE.001 — the other segments are found beside it). With a manifest, every file it lists must be present with its recorded size, and the whole image and each segment are re-hashed with the manifest's algorithms. A bare image is compared with the manifest beside it, or with --expect values.
+
+--source re-reads the original device or file (with the same bad-sector handling as acquisition) and compares it too.
+
+Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes: 0 every hash matches, 4 a mismatch, 3 a missing segment, a size that disagrees or an invalid manifest.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> /cases/x/EV-0001.manifest.json',
+    '<%= config.bin %> <%= command.id %> /cases/x/EV-0001.001 --source /dev/sdb',
+    '<%= config.bin %> <%= command.id %> disk.raw --expect md5=e59bf7cee4c9e04c2b81e8580a848d74',
+  ];
+
+  static override args = {
+    target: Args.string({ description: 'manifest, raw image or first segment of a split image', required: true }),
+  };
+
+  static override flags = {
+    source: Flags.string({ summary: 'Also re-read this source (device or file) and compare.', env: 'CUSTOS_SOURCE' }),
+    hash: Flags.string({ char: 'a', summary: `Algorithms to compute (default: those recorded): ${ALGORITHMS.join(', ')}.`, env: 'CUSTOS_HASH' }),
+    expect: Flags.string({ summary: 'Expected value ALG=HEX, when there is no manifest (repeatable).', multiple: true }),
+    retries: Flags.integer({ summary: 'Re-reads of a failing source sector (with --source).', min: 0, max: 100 }),
+    progress: Flags.boolean({ summary: 'Show progress on stderr.', default: true, allowNo: true }),
+  };
+
+  async run(): Promise<VerifyResult> {
+    const { args, flags } = await this.parse(Verify);
+    const result = await this.interruptible(() =>
+      verifyTarget(args.target, {
+        source: flags.source,
+        algorithms: flags.hash ? parseAlgorithms(flags.hash) : undefined,
+        expected: parseExpect(flags.expect ?? []),
+        retries: flags.retries,
+        onProgress: this.progress(flags.progress && !this.jsonEnabled()),
+      }),
+    );
+    if (!this.jsonEnabled()) this.print(result);
+    if (result.verdict !== 'match') process.exitCode = ExitCode.MISMATCH;
+    return result;
+  }
+
+  private print(r: VerifyResult): void {
+    const line = (what: string, c: HashComparison) =>
+      this.log(`${what.padEnd(7)} ${ALGORITHM_INFO[c.algorithm].label.padEnd(8)}  ${c.match ? 'MATCH   ' : 'MISMATCH'}  expected ${c.expected}  computed ${c.actual}`);
+    for (const c of r.image.comparisons) line('image', c);
+    for (const s of r.image.segments ?? []) for (const c of s.comparisons) if (!c.match) line(s.name, c);
+    for (const c of r.source?.comparisons ?? []) line('source', c);
+    const n = r.image.comparisons.length + (r.source?.comparisons.length ?? 0);
+    const against = r.manifest ? `the manifest ${r.manifest}` : 'the expected values';
+    this.log(
+      r.verdict === 'match'
+        ? `verdict: MATCH — all ${n} hash comparisons agree with ${against} (${r.image.files.length} file(s), ${r.image.size} bytes)`
+        : `verdict: MISMATCH — the evidence does not match ${against}`,
+    );
+    if (r.source && r.source.expectedReadErrors && JSON.stringify(r.source.readErrors) !== JSON.stringify(r.source.expectedReadErrors)) {
+      this.log(`note: the source re-read found ${r.source.readErrors.length} unreadable range(s); the acquisition recorded ${r.source.expectedReadErrors.length}`);
+    }
+  }
+}
+
+/** "md5=HEX" pairs into a hash set; anything malformed is a usage error. */
+function parseExpect(values: string[]): HashSet {
+  const out: HashSet = {};
+  for (const v of values) {
+    const m = /^([^=:]+)[=:]([0-9a-fA-F]+)$/.exec(v.trim());
+    const alg = m ? parseAlgorithms(m[1]!)[0] : undefined;
+    if (!m || !alg || !isAlgorithm(alg) || m[2]!.length !== ALGORITHM_INFO[alg].bytes * 2) {
+      throw new CustosError('USAGE', `--expect '${v}' is not ALG=HEX with a full-length digest`, {
+        hint: 'Write it like --expect md5=e59bf7cee4c9e04c2b81e8580a848d74.',
+      });
+    }
+    out[alg] = m[2]!.toLowerCase();
+  }
+  return out;
+}

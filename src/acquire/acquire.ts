@@ -1,0 +1,458 @@
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { CustosError, fromFsError } from '../errors';
+import { RawImageWriter, syncDir } from '../formats/raw';
+import type { ImageLayout, OutputFile } from '../formats/types';
+import type { Algorithm } from '../hash/algorithms';
+import type { HashSet } from '../hash/multi';
+import { ParallelHasher } from '../hash/parallel';
+import { type Environment, formatOffset, localTimestamp, systemEnvironment } from '../host';
+import { type AcquisitionManifest, type AcquisitionSession, type CaseMetadata, type VerificationCheck, writeFileAtomic, writeManifest } from '../manifest/manifest';
+import { SlotRing } from '../source/aligned';
+import { DEFAULT_CHUNK_SIZE } from '../source/file';
+import { ImageSource } from '../source/image';
+import { describeSource, type SourceInfo } from '../source/info';
+import { addRange, type ByteRange, SourceReader } from '../source/reader';
+import { applyWriteBlock, type Blockdev, readOnlyNow, systemBlockdev, type WriteBlockRecord } from '../source/writeblock';
+import { toolInfo } from '../tool';
+import { allMatch, compareHashes, hashImage, hashSourceAgain } from '../verify/verify';
+import { type JournalSettings, loadJournal, rangesBelow, removeJournal, type ResumeJournal, saveJournal } from './journal';
+import { type PipelineProgress, runPipeline } from './pipeline';
+import { RateSampler } from './progress';
+
+/** Default segment size of split images: 2 GiB, as the issue and most labs use. */
+export const DEFAULT_SPLIT_SIZE = 2 * 1024 ** 3;
+/** Slots in the acquisition ring: 8 × 4 MiB measured best here (NOTES.md). */
+const ACQUIRE_SLOTS = 8;
+
+export interface AcquireOptions {
+  source: string;
+  outDir: string;
+  /** Base name of the output files; default: the evidence number, else the source's name. */
+  name?: string;
+  format: 'raw' | 'split';
+  splitSize?: number;
+  algorithms: Algorithm[];
+  /** Piecewise hash window in bytes (0: none). */
+  windowSize?: number;
+  retries: number;
+  verify?: boolean;
+  verifySource?: boolean;
+  resume?: boolean;
+  allowMounted?: boolean;
+  case?: CaseMetadata;
+  chunkSize?: number;
+  /** Milliseconds between journal checkpoints. */
+  checkpointInterval?: number;
+  env?: Environment;
+  signal?: AbortSignal;
+  onProgress?: (phase: string, total: number, p: PipelineProgress) => void;
+  /** Human-readable events for stderr (bad sectors, phases). */
+  onEvent?: (message: string) => void;
+  blockdev?: Blockdev;
+}
+
+export interface AcquireResult {
+  manifestPath: string;
+  manifest: AcquisitionManifest;
+  outputs: { path: string; size: number; hashes: HashSet }[];
+  hashes: HashSet;
+  readErrors: AcquisitionManifest['readErrors'];
+  verification: AcquisitionManifest['verification'];
+  durations: { acquireSeconds: number; verifyImageSeconds?: number; verifySourceSeconds?: number };
+  windowsPath?: string;
+}
+
+/** A file name safe for any file system, from an evidence number or device name. */
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'image';
+}
+
+export function defaultBaseName(source: string, evidenceNumber?: string): string {
+  if (evidenceNumber) return safeName(evidenceNumber);
+  const b = basename(source);
+  return safeName(b.slice(0, b.length - extname(b).length) || b);
+}
+
+function openFlagsOf(reader: SourceReader): string[] {
+  return ['O_RDONLY', ...(reader.direct ? ['O_DIRECT'] : []), ...(reader.kind === 'file' ? ['O_NOATIME'] : [])];
+}
+
+/**
+ * Acquires a source into a raw or split image with every hash computed in the same pass,
+ * bad sectors recovered and zero-filled, a resumable journal, optional verification, and a
+ * schema-valid manifest written only once the image is complete and flushed.
+ */
+export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
+  const env = o.env ?? systemEnvironment;
+  const events = o.onEvent ?? (() => undefined);
+  const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const info = describeSource(o.source);
+  const outDir = resolve(o.outDir);
+  checkOutDir(outDir);
+  const base = o.name ? safeName(o.name) : defaultBaseName(o.source, o.case?.evidenceNumber);
+  const layout = { dir: outDir, base, format: o.format, splitSize: o.splitSize ?? DEFAULT_SPLIT_SIZE, totalSize: info.sizeBytes };
+  const manifestPath = join(outDir, `${base}.manifest.json`);
+  const journalPath = join(outDir, `${base}.resume.json`);
+  const windowsPath = join(outDir, `${base}.windows.json`);
+  if (existsSync(manifestPath)) {
+    throw new CustosError('OUTPUT_EXISTS', `${manifestPath} already exists; custos never overwrites a record`, {
+      path: manifestPath,
+      hint: 'Choose another --out folder or --name.',
+    });
+  }
+  const settings: JournalSettings = {
+    format: o.format,
+    splitSize: o.format === 'split' ? layout.splitSize : 0,
+    algorithms: o.algorithms,
+    windowSize: o.windowSize ?? 0,
+    chunkSize,
+    sectorSize: info.logicalSectorSize,
+    retries: o.retries,
+  };
+  if (settings.windowSize % info.logicalSectorSize !== 0 && settings.windowSize > 0) {
+    throw new CustosError('USAGE', `--hash-window ${settings.windowSize} is not a multiple of the ${info.logicalSectorSize}-byte sector`, {
+      hint: 'Use a window such as 1MiB or 64MiB.',
+    });
+  }
+  let journal: ResumeJournal | undefined;
+  if (o.resume) {
+    if (!existsSync(journalPath)) {
+      throw new CustosError('INVALID_INPUT', `nothing to resume: ${journalPath} does not exist`, {
+        path: journalPath,
+        hint: 'Run without --resume to start a new acquisition (or check --out and --name).',
+      });
+    }
+    journal = loadJournal(journalPath);
+    checkSameAcquisition(journal, info, settings, journalPath);
+  } else if (existsSync(journalPath)) {
+    throw new CustosError('OUTPUT_EXISTS', `${journalPath} exists: an acquisition into ${base} was interrupted`, {
+      path: journalPath,
+      hint: 'Continue it with --resume (same command line), or delete its .resume.json and .partial files to start over.',
+    });
+  }
+
+  const blockdev = o.blockdev ?? systemBlockdev;
+  const sessionStart = env.now();
+  const reader = SourceReader.open(o.source, {
+    retries: o.retries,
+    sectorSize: info.logicalSectorSize,
+    onBadSector: (offset) => events(`read error: sector ${Math.floor(offset / info.logicalSectorSize)} (byte ${offset}) unreadable after ${o.retries} retries; zero-filled`),
+  });
+  let writeBlock: WriteBlockRecord;
+  let writer: RawImageWriter | undefined;
+  let hasher: ParallelHasher | undefined;
+  try {
+    writeBlock = applyWriteBlock(info, { allowMounted: Boolean(o.allowMounted), openFlags: openFlagsOf(reader) }, blockdev);
+    if (writeBlock.method === 'kernel-read-only-flag') events(`write-block: kernel read-only flag set on ${info.path} (was ${writeBlock.readOnlyBefore ? 'set' : 'not set'})`);
+    if (writeBlock.allowMounted && info.mounts.some((m) => m.readWrite)) events(`WARNING: ${info.path} is mounted read-write; acquiring anyway (--allow-mounted)`);
+
+    const ring = new SlotRing(ACQUIRE_SLOTS, chunkSize);
+    if (reader.directFds.length > 0 && !ring.alignFor(reader.directFds)) throw new Error(`${o.source}: no buffer alignment accepted for O_DIRECT`);
+    hasher = new ParallelHasher(ring.buffer, o.algorithms, { segmentSize: settings.splitSize, windowSize: settings.windowSize });
+
+    const readErrors: ByteRange[] = [];
+    let start = 0;
+    if (journal) {
+      start = await replayPartial(journal, layout, reader, ring, hasher, readErrors, o, events);
+      writer = RawImageWriter.resume(layout, start);
+      events(`resume: ${start} bytes of the partial image match the source; continuing from there`);
+    } else {
+      writer = RawImageWriter.create(layout);
+    }
+
+    const sampler = new RateSampler();
+    const t0 = Date.now();
+    const previousSeconds = journal?.durationSeconds ?? 0;
+    for (const s of journal?.rateSamples ?? []) sampler.samples.push(s);
+    let latest: PipelineProgress = { bytesRead: start, bytesDone: start, readErrors };
+    const journalFor = (outcome: AcquisitionSession['outcome']): ResumeJournal => ({
+      journalVersion: 1,
+      source: { realPath: info.realPath, kind: info.kind, sizeBytes: info.sizeBytes, ...identity(info) },
+      settings,
+      case: o.case ?? {},
+      bytesDone: latest.bytesDone,
+      readErrors: rangesBelow(latest.readErrors, latest.bytesDone),
+      sessions: [
+        ...(journal?.sessions ?? []),
+        { start: iso(sessionStart), end: iso(env.now()), fromOffset: start, toOffset: latest.bytesDone, outcome },
+      ],
+      writeBlock: journal?.writeBlock ?? writeBlock,
+      rateSamples: sampler.samples,
+      durationSeconds: previousSeconds + (Date.now() - t0) / 1000,
+    });
+    let lastCheckpoint = Date.now();
+    const interval = o.checkpointInterval ?? 2000;
+    saveJournal(journalPath, journalFor('interrupted'));
+
+    let result;
+    try {
+      result = await runPipeline({
+        source: reader,
+        start,
+        end: info.sizeBytes,
+        ring,
+        hasher,
+        writer,
+        readErrors,
+        shouldStop: () => Boolean(o.signal?.aborted),
+        onProgress: (p) => {
+          latest = p;
+          sampler.add(previousSeconds + (Date.now() - t0) / 1000, p.bytesDone);
+          o.onProgress?.('acquire', info.sizeBytes, p);
+          if (Date.now() - lastCheckpoint >= interval) {
+            lastCheckpoint = Date.now();
+            saveJournal(journalPath, journalFor('interrupted'));
+          }
+        },
+      });
+    } catch (err) {
+      await writer.sync().catch(() => undefined);
+      saveJournalQuietly(journalPath, journalFor('failed'));
+      throw err;
+    }
+    latest = result;
+    if (result.stopped) {
+      await writer.sync();
+      saveJournal(journalPath, journalFor('interrupted'));
+      throw new CustosError('INTERRUPTED', `acquisition interrupted after ${result.bytesDone} of ${info.sizeBytes} bytes; the partial image and ${basename(journalPath)} are kept`, {
+        hint: 'Run the same command again with --resume to continue where it stopped.',
+      });
+    }
+
+    const digests = await hasher.finish();
+    const files = await writer.finish();
+    const sessionEnd = env.now();
+    const acquireSeconds = previousSeconds + (Date.now() - t0) / 1000;
+    const outputs = files.map((f: OutputFile, i) => ({ name: f.name, size: f.size, hashes: o.format === 'split' ? digests.segments[i] ?? digests.hashes : digests.hashes }));
+    let hashWindows: AcquisitionManifest['hashWindows'];
+    if (settings.windowSize > 0) {
+      const text = `${JSON.stringify(
+        {
+          windowSize: settings.windowSize,
+          algorithms: o.algorithms,
+          windows: digests.windows.map((h, i) => ({
+            index: i,
+            offset: i * settings.windowSize,
+            length: Math.min(settings.windowSize, info.sizeBytes - i * settings.windowSize),
+            hashes: h,
+          })),
+        },
+        null,
+        1,
+      )}\n`;
+      writeFileAtomic(windowsPath, text);
+      hashWindows = { windowSize: settings.windowSize, count: digests.windows.length, file: basename(windowsPath), sha256: createHash('sha256').update(text).digest('hex') };
+    }
+    writeBlock = { ...(journal?.writeBlock ?? writeBlock), readOnlyAtEnd: readOnlyNow(info, blockdev) };
+    const sessions: AcquisitionSession[] = [
+      ...(journal?.sessions ?? []),
+      { start: iso(sessionStart), end: iso(sessionEnd), fromOffset: start, toOffset: info.sizeBytes, outcome: 'complete' },
+    ];
+    const firstStart = new Date(sessions[0]!.start);
+    const offset = env.utcOffsetMinutes(firstStart);
+    const sectorSize = info.logicalSectorSize;
+    const manifest: AcquisitionManifest = {
+      manifestVersion: 1,
+      status: 'complete',
+      tool: toolInfo(),
+      commandLine: env.commandLine(),
+      host: env.host(),
+      time: {
+        start: iso(firstStart),
+        end: iso(sessionEnd),
+        timeZone: env.timeZone(),
+        utcOffset: formatOffset(offset),
+        startLocal: localTimestamp(firstStart, offset),
+        endLocal: localTimestamp(sessionEnd, env.utcOffsetMinutes(sessionEnd)),
+        durationSeconds: round3(acquireSeconds),
+        sessions,
+      },
+      case: o.case ?? {},
+      source: info,
+      writeBlock,
+      acquisition: {
+        format: o.format,
+        ...(o.format === 'split' ? { splitSize: layout.splitSize } : {}),
+        chunkSize,
+        sectorSize,
+        retries: o.retries,
+        bytesRead: info.sizeBytes,
+        bytesWritten: files.reduce((n, f) => n + f.size, 0),
+        resumed: Boolean(journal),
+        directIo: reader.direct,
+      },
+      hashes: digests.hashes,
+      ...(hashWindows ? { hashWindows } : {}),
+      readErrors: result.readErrors.map((r) => ({
+        offset: r.offset,
+        length: r.length,
+        firstSector: Math.floor(r.offset / sectorSize),
+        sectorCount: Math.ceil((r.offset + r.length) / sectorSize) - Math.floor(r.offset / sectorSize),
+      })),
+      outputs,
+      verification: {},
+      rateSamples: sampler.samples,
+    };
+    writeManifest(manifestPath, manifest);
+    removeJournal(journalPath);
+    syncDir(outDir);
+    const durations: AcquireResult['durations'] = { acquireSeconds: round3(acquireSeconds) };
+
+    if (o.verify) {
+      const r = await hashImage(files[0]!.path, o.algorithms, { onProgress: o.onProgress });
+      manifest.verification.image = check(compareHashes(digests.hashes, r.hashes), r.hashes, env.now(), r.durationSeconds);
+      durations.verifyImageSeconds = round3(r.durationSeconds);
+      writeManifest(manifestPath, manifest);
+    }
+    if (o.verifySource) {
+      const r = await hashSourceAgain(o.source, o.algorithms, { retries: o.retries, onProgress: o.onProgress });
+      manifest.verification.source = {
+        ...check(compareHashes(digests.hashes, r.hashes), r.hashes, env.now(), r.durationSeconds),
+        readErrors: r.readErrors,
+      };
+      durations.verifySourceSeconds = round3(r.durationSeconds);
+      writeManifest(manifestPath, manifest);
+    }
+    return {
+      manifestPath,
+      manifest,
+      outputs: files.map((f, i) => ({ path: f.path, size: f.size, hashes: outputs[i]!.hashes })),
+      hashes: digests.hashes,
+      readErrors: manifest.readErrors,
+      verification: manifest.verification,
+      durations,
+      ...(hashWindows ? { windowsPath } : {}),
+    };
+  } finally {
+    await writer?.close();
+    await hasher?.terminate();
+    reader.close();
+  }
+}
+
+function check(c: ReturnType<typeof compareHashes>, hashes: HashSet, at: Date, seconds: number): VerificationCheck {
+  return { result: allMatch(c) ? 'match' : 'mismatch', at: iso(at), durationSeconds: round3(seconds), hashes };
+}
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+function identity(info: SourceInfo): { serial?: string; model?: string } {
+  return { ...(info.device?.serial ? { serial: info.device.serial } : {}), ...(info.device?.model ? { model: info.device.model } : {}) };
+}
+
+function saveJournalQuietly(path: string, j: ResumeJournal): void {
+  try {
+    saveJournal(path, j);
+  } catch {
+    // The original failure (often a full disk) matters more than the journal update.
+  }
+}
+
+function checkOutDir(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) {
+      throw new CustosError('INVALID_INPUT', `${dir}: --out is not a folder`, { path: dir, hint: 'Name an existing folder for the image.' });
+    }
+  } catch (err) {
+    if (err instanceof CustosError) throw err;
+    throw fromFsError(err, dir, 'looking up the output folder') ?? err;
+  }
+}
+
+/** The journal must describe this source and these settings, or resuming would splice two images. */
+function checkSameAcquisition(j: ResumeJournal, info: SourceInfo, s: JournalSettings, path: string): void {
+  const differ: string[] = [];
+  if (j.source.sizeBytes !== info.sizeBytes) differ.push(`source size ${info.sizeBytes} (was ${j.source.sizeBytes})`);
+  const id = identity(info);
+  if (j.source.serial !== id.serial) differ.push(`serial ${id.serial ?? 'none'} (was ${j.source.serial ?? 'none'})`);
+  if (j.source.model !== id.model) differ.push(`model ${id.model ?? 'none'} (was ${j.source.model ?? 'none'})`);
+  if (info.kind === 'file' && j.source.realPath !== info.realPath) differ.push(`file ${info.realPath} (was ${j.source.realPath})`);
+  for (const k of ['format', 'splitSize', 'windowSize', 'chunkSize', 'sectorSize'] as const) {
+    if (j.settings[k] !== s[k]) differ.push(`${k} ${s[k]} (was ${j.settings[k]})`);
+  }
+  if (j.settings.algorithms.join(',') !== s.algorithms.join(',')) differ.push(`--hash ${s.algorithms.join(',')} (was ${j.settings.algorithms.join(',')})`);
+  if (differ.length > 0) {
+    throw new CustosError('RESUME_MISMATCH', `cannot resume: this is not the same acquisition as ${path}: ${differ.join('; ')}`, {
+      path,
+      hint: 'Resume with the same source and the same command line, or start a new acquisition under another --name.',
+    });
+  }
+}
+
+/**
+ * Re-reads the partial image written before the interruption, compares it chunk by chunk with
+ * the source (skipping only the sectors recorded as unreadable, which must be zeros), and feeds
+ * the matching prefix to the hashers so that their state is as if never interrupted. Returns
+ * where to continue: the end of the longest prefix that matches.
+ */
+async function replayPartial(
+  journal: ResumeJournal,
+  layout: ImageLayout,
+  reader: SourceReader,
+  ring: SlotRing,
+  hasher: ParallelHasher,
+  readErrors: ByteRange[],
+  o: AcquireOptions,
+  events: (m: string) => void,
+): Promise<number> {
+  const chunk = journal.settings.chunkSize;
+  const available = Math.min(journal.bytesDone, RawImageWriter.partialBytes(layout));
+  const limit = available - (available % chunk);
+  if (limit === 0) return 0;
+  const partial = RawImageWriter.resume(layout, limit);
+  const files = partial.partialFiles;
+  await partial.close();
+  const image = new ImageSource(
+    files[0]!,
+    files.map((p) => ({ path: p, size: statSync(p).size })),
+  );
+  const scratch = new SlotRing(1, chunk);
+  if (reader.directFds.length > 0) scratch.alignFor(reader.directFds);
+  const known = journal.readErrors;
+  let mismatchAt: number | undefined;
+  try {
+    const r = await runPipeline({
+      source: image,
+      end: limit,
+      ring,
+      hasher,
+      onProgress: (p) => o.onProgress?.('resume check', limit, p),
+      inspect: async (view, offset) => {
+        const end = offset + view.length;
+        let at = offset;
+        const compareTo = async (from: number, to: number): Promise<boolean> => {
+          for (let s = from; s < to; s += chunk) {
+            const len = Math.min(chunk, to - s);
+            const buf = scratch.view(0, len);
+            const bad = await reader.readFully(buf, s);
+            if (bad.length > 0) return false;
+            if (Buffer.compare(buf, view.subarray(s - offset, s - offset + len)) !== 0) return false;
+          }
+          return true;
+        };
+        for (const r of known) {
+          if (r.offset + r.length <= at || r.offset >= end) continue;
+          const lo = Math.max(r.offset, at);
+          const hi = Math.min(r.offset + r.length, end);
+          if (!(await compareTo(at, lo))) return (mismatchAt = offset), false;
+          if (view.subarray(lo - offset, hi - offset).some((b) => b !== 0)) return (mismatchAt = offset), false;
+          at = hi;
+        }
+        if (!(await compareTo(at, end))) return (mismatchAt = offset), false;
+        for (const r of known) {
+          const lo = Math.max(r.offset, offset);
+          const hi = Math.min(r.offset + r.length, end);
+          if (lo < hi) addRange(readErrors, lo, hi - lo);
+        }
+        return true;
+      },
+    });
+    if (mismatchAt !== undefined) events(`resume: the partial image differs from the source from byte ${mismatchAt}; acquiring again from there`);
+    return r.bytesDone;
+  } finally {
+    image.close();
+  }
+}

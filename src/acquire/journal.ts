@@ -1,0 +1,101 @@
+import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { CustosError, fromFsError } from '../errors';
+import { isAlgorithm, type Algorithm } from '../hash/algorithms';
+import type { AcquisitionSession, CaseMetadata } from '../manifest/manifest';
+import { writeFileAtomic } from '../manifest/manifest';
+import type { ByteRange } from '../source/reader';
+import type { WriteBlockRecord } from '../source/writeblock';
+
+/** The settings that must be the same for a resumed acquisition to give the same image. */
+export interface JournalSettings {
+  format: 'raw' | 'split';
+  splitSize: number;
+  algorithms: Algorithm[];
+  windowSize: number;
+  chunkSize: number;
+  sectorSize: number;
+  retries: number;
+}
+
+/** Which source the journal belongs to. */
+export interface JournalSource {
+  realPath: string;
+  kind: string;
+  sizeBytes: number;
+  serial?: string;
+  model?: string;
+}
+
+/**
+ * BASE.resume.json: the state of an acquisition that has not finished, rewritten (atomically)
+ * every few seconds and when it stops. It is a hint, never trusted: --resume re-reads the
+ * partial image and compares it with the source before going on.
+ */
+export interface ResumeJournal {
+  journalVersion: 1;
+  source: JournalSource;
+  settings: JournalSettings;
+  case: CaseMetadata;
+  /** Bytes hashed and written with nothing missing before them. */
+  bytesDone: number;
+  /** Unreadable ranges below bytesDone. */
+  readErrors: ByteRange[];
+  sessions: AcquisitionSession[];
+  /** The write-block record of the first session, kept for the manifest. */
+  writeBlock: WriteBlockRecord;
+  rateSamples: { seconds: number; bytes: number }[];
+  /** Reading time of earlier sessions. */
+  durationSeconds: number;
+}
+
+const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
+
+export function saveJournal(path: string, j: ResumeJournal): void {
+  writeFileAtomic(path, `${JSON.stringify(j)}\n`);
+}
+
+export function removeJournal(path: string): void {
+  if (existsSync(path)) unlinkSync(path);
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Reads a journal defensively: any missing or odd field makes it unusable, with a clear error. */
+export function loadJournal(path: string): ResumeJournal {
+  const bad = (why: string) =>
+    new CustosError('RESUME_MISMATCH', `${path}: cannot resume from this journal: ${why}`, {
+      path,
+      hint: 'Delete BASE.resume.json and the .partial files, then acquire again from the start.',
+    });
+  let data: ResumeJournal;
+  try {
+    if (statSync(path).size > MAX_JOURNAL_BYTES) throw bad('it is implausibly large');
+    data = JSON.parse(readFileSync(path, 'utf8')) as ResumeJournal;
+  } catch (err) {
+    if (err instanceof CustosError) throw err;
+    if ((err as NodeJS.ErrnoException).code) throw fromFsError(err, path, 'reading it') ?? err;
+    throw bad(`it is not valid JSON (${(err as Error).message})`);
+  }
+  const s = data?.settings;
+  if (data?.journalVersion !== 1) throw bad('unknown journal version');
+  if (!isInt(data.bytesDone) || !isInt(data.source?.sizeBytes) || data.bytesDone > data.source.sizeBytes) throw bad('bytesDone is not a valid offset');
+  if (!s || (s.format !== 'raw' && s.format !== 'split') || !isInt(s.splitSize) || !isInt(s.windowSize) || !isInt(s.chunkSize) || !isInt(s.sectorSize) || !isInt(s.retries)) {
+    throw bad('settings are incomplete');
+  }
+  if (!Array.isArray(s.algorithms) || !s.algorithms.every((a) => typeof a === 'string' && isAlgorithm(a))) throw bad('unknown hash algorithms');
+  if (!Array.isArray(data.readErrors) || !data.readErrors.every((r) => isInt(r?.offset) && isInt(r?.length) && r.offset + r.length <= data.bytesDone)) {
+    throw bad('read errors are not valid ranges');
+  }
+  if (!Array.isArray(data.sessions) || !Array.isArray(data.rateSamples) || typeof data.durationSeconds !== 'number' || !data.writeBlock) throw bad('history is missing');
+  return data;
+}
+
+/** Ranges of `errors` that lie below `limit`, clipped to it. */
+export function rangesBelow(errors: readonly ByteRange[], limit: number): ByteRange[] {
+  const out: ByteRange[] = [];
+  for (const r of errors) {
+    if (r.offset >= limit) break;
+    out.push({ offset: r.offset, length: Math.min(r.length, limit - r.offset) });
+  }
+  return out;
+}

@@ -1,0 +1,244 @@
+import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, statSync, unlinkSync, write as writeCb } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { CustosError, fromFsError } from '../errors';
+import type { ImageLayout, ImageWriter, OutputFile } from './types';
+
+const write = promisify(writeCb);
+
+/** Suffix added while a file is being written; removed by the final rename. */
+export const PARTIAL_SUFFIX = '.partial';
+
+/** Number of files an image of this layout has (at least one, even when empty). */
+export function segmentCount(layout: Pick<ImageLayout, 'format' | 'splitSize' | 'totalSize'>): number {
+  if (layout.format === 'raw') return 1;
+  return Math.max(1, Math.ceil(layout.totalSize / layout.splitSize));
+}
+
+/** Final file names: BASE.raw, or BASE.001, BASE.002, … (more digits past 999, as split -d does). */
+export function imageFileNames(layout: Pick<ImageLayout, 'base' | 'format' | 'splitSize' | 'totalSize'>): string[] {
+  if (layout.format === 'raw') return [`${layout.base}.raw`];
+  const n = segmentCount(layout);
+  const width = Math.max(3, String(n).length);
+  return Array.from({ length: n }, (_, i) => `${layout.base}.${String(i + 1).padStart(width, '0')}`);
+}
+
+/**
+ * Finds the segments of a split image from any one of them (BASE.001 → BASE.002, …), in order,
+ * stopping at the first gap. A lone file that is not numbered is an image of one segment.
+ */
+export function findSegments(path: string): string[] {
+  const m = /^(.*)\.(\d{3,})$/.exec(basename(path));
+  if (!m) return [path];
+  const dir = dirname(path);
+  const [, stem, digits] = m as unknown as [string, string, string];
+  const width = digits.length;
+  const names = new Set(readdirSync(dir));
+  const out: string[] = [];
+  for (let i = 1; ; i++) {
+    const name = `${stem}.${String(i).padStart(width, '0')}`;
+    if (!names.has(name)) break;
+    out.push(join(dir, name));
+  }
+  if (out.length === 0 || !out.includes(join(dir, basename(path)))) {
+    throw new CustosError('FILE_NOT_FOUND', `${path}: the first segment ${stem}.${'1'.padStart(width, '0')} is missing`, {
+      path,
+      hint: 'Name the first segment (.001) of a split image, with all its siblings in the same folder.',
+    });
+  }
+  return out;
+}
+
+/** Writer for raw (one file) and split raw (fixed-size segments) images. */
+export class RawImageWriter implements ImageWriter {
+  readonly finalPaths: string[];
+  private readonly partialPaths: string[];
+  private readonly segmentSize: number;
+  private fd: number | undefined;
+  private fdIndex = -1;
+
+  private constructor(private readonly layout: ImageLayout) {
+    this.finalPaths = imageFileNames(layout).map((n) => join(layout.dir, n));
+    this.partialPaths = this.finalPaths.map((p) => p + PARTIAL_SUFFIX);
+    this.segmentSize = layout.format === 'raw' ? Number.MAX_SAFE_INTEGER : layout.splitSize;
+  }
+
+  /**
+   * Starts a new image: refuses when any final or partial file already exists, so nothing is
+   * ever overwritten, then creates every part (exclusively) so the layout is visible at once.
+   */
+  static create(layout: ImageLayout): RawImageWriter {
+    const w = new RawImageWriter(layout);
+    for (const p of [...w.finalPaths, ...w.partialPaths]) {
+      if (existsSync(p)) {
+        const partial = p.endsWith(PARTIAL_SUFFIX);
+        throw new CustosError('OUTPUT_EXISTS', `${p} already exists; custos never overwrites an image`, {
+          path: p,
+          hint: partial
+            ? 'An earlier acquisition was interrupted: continue it with --resume (same command line), or delete its .partial files.'
+            : 'Choose another --out folder or --name.',
+        });
+      }
+    }
+    w.touchAll(constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+    return w;
+  }
+
+  /** Reopens the partial files of an interrupted acquisition and cuts them back to `offset` bytes. */
+  static resume(layout: ImageLayout, offset: number): RawImageWriter {
+    const w = new RawImageWriter(layout);
+    for (const p of w.finalPaths) {
+      if (existsSync(p)) {
+        throw new CustosError('OUTPUT_EXISTS', `${p} already exists, so the acquisition already completed`, {
+          path: p,
+          hint: 'Verify it with custos verify, or choose another --out folder or --name.',
+        });
+      }
+    }
+    w.touchAll(constants.O_WRONLY | constants.O_CREAT);
+    w.partialPaths.forEach((p, i) => {
+      const segStart = i * w.segmentSize;
+      const keep = Math.max(0, Math.min(offset - segStart, w.segmentSize));
+      w.guard(p, 'truncating it for --resume', () => {
+        const fd = openSync(p, constants.O_WRONLY);
+        try {
+          ftruncateSync(fd, keep);
+        } finally {
+          closeSync(fd);
+        }
+      });
+    });
+    return w;
+  }
+
+  /** Bytes present in the partial files, counted as one stream (stops at the first short segment). */
+  static partialBytes(layout: ImageLayout): number {
+    const w = new RawImageWriter(layout);
+    let total = 0;
+    for (const p of w.partialPaths) {
+      const size = existsSync(p) ? statSync(p).size : 0;
+      total += Math.min(size, w.segmentSize);
+      if (size < w.segmentSize) break;
+    }
+    return total;
+  }
+
+  /** Paths of the partial files, for reading them back on resume. */
+  get partialFiles(): readonly string[] {
+    return this.partialPaths;
+  }
+
+  private touchAll(flags: number): void {
+    for (const p of this.partialPaths) this.guard(p, 'creating it', () => closeSync(openSync(p, flags, 0o644)));
+  }
+
+  private guard<T>(path: string, doing: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw fromFsError(err, path, doing) ?? err;
+    }
+  }
+
+  private segmentFd(index: number): number {
+    if (this.fdIndex !== index) {
+      this.closeFd(true);
+      const p = this.partialPaths[index]!;
+      this.fd = this.guard(p, 'opening it for writing', () => openSync(p, constants.O_WRONLY));
+      this.fdIndex = index;
+    }
+    return this.fd!;
+  }
+
+  private closeFd(sync: boolean): void {
+    if (this.fd === undefined) return;
+    const p = this.partialPaths[this.fdIndex]!;
+    const fd = this.fd;
+    this.fd = undefined;
+    this.fdIndex = -1;
+    this.guard(p, 'flushing it to disk', () => {
+      try {
+        if (sync) fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    });
+  }
+
+  async write(data: Uint8Array, offset: number): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const at = offset + done;
+      const index = Math.floor(at / this.segmentSize);
+      const local = at - index * this.segmentSize;
+      const take = Math.min(data.length - done, this.segmentSize - local);
+      const fd = this.segmentFd(index);
+      let written = 0;
+      while (written < take) {
+        try {
+          const { bytesWritten } = await write(fd, data, done + written, take - written, local + written);
+          written += bytesWritten;
+        } catch (err) {
+          const p = this.partialPaths[index]!;
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOSPC' || code === 'EDQUOT') {
+            throw new CustosError('IO_ERROR', `${p}: no space left on the destination after ${at + written} bytes of the image`, {
+              path: p,
+              cause: err,
+              hint: 'Free space (or choose a larger --out), then run the same command with --resume to continue.',
+            });
+          }
+          throw fromFsError(err, p, `writing at byte ${local + written}`) ?? err;
+        }
+      }
+      done += take;
+    }
+  }
+
+  async sync(): Promise<void> {
+    if (this.fd !== undefined) {
+      const fd = this.fd;
+      this.guard(this.partialPaths[this.fdIndex]!, 'flushing it to disk', () => fsyncSync(fd));
+    }
+  }
+
+  async finish(): Promise<OutputFile[]> {
+    this.closeFd(true);
+    const out: OutputFile[] = [];
+    this.partialPaths.forEach((p, i) => {
+      // Segments not written to since they were created are flushed here too.
+      this.guard(p, 'flushing it to disk', () => {
+        const fd = openSync(p, constants.O_RDONLY);
+        try {
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      });
+      const final = this.finalPaths[i]!;
+      this.guard(final, 'renaming the finished image into place', () => renameSync(p, final));
+      out.push({ name: basename(final), path: final, size: statSync(final).size });
+    });
+    syncDir(this.layout.dir);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closeFd(false);
+  }
+
+  /** Removes the partial files (an acquisition that must start over). */
+  discard(): void {
+    for (const p of this.partialPaths) if (existsSync(p)) unlinkSync(p);
+  }
+}
+
+/** fsync of a folder, so that renames and new files in it survive a crash. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

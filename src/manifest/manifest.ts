@@ -1,0 +1,134 @@
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CustosError, fromFsError } from '../errors';
+import type { HashSet } from '../hash/multi';
+import { assertSchema } from '../schema';
+import type { SourceInfo, SourceMount } from '../source/info';
+import type { WriteBlockRecord } from '../source/writeblock';
+import type { HostFacts } from '../host';
+import type { ToolInfo } from '../tool';
+import { syncDir } from '../formats/raw';
+
+/** Case metadata as recorded (every field optional: an acquisition may precede a case number). */
+export interface CaseMetadata {
+  caseNumber?: string;
+  evidenceNumber?: string;
+  examiner?: string;
+  description?: string;
+  notes?: string;
+}
+
+export interface AcquisitionSession {
+  start: string;
+  end: string;
+  fromOffset: number;
+  toOffset: number;
+  outcome: 'complete' | 'interrupted' | 'failed';
+}
+
+export interface ReadErrorRecord {
+  offset: number;
+  length: number;
+  firstSector: number;
+  sectorCount: number;
+}
+
+export interface VerificationCheck {
+  result: 'match' | 'mismatch';
+  at: string;
+  durationSeconds: number;
+  hashes: HashSet;
+  readErrors?: { offset: number; length: number }[];
+}
+
+/** The acquisition record (schemas/acquisition-manifest.schema.json). */
+export interface AcquisitionManifest {
+  manifestVersion: 1;
+  status: 'complete';
+  tool: ToolInfo;
+  commandLine: string[];
+  host: HostFacts;
+  time: {
+    start: string;
+    end: string;
+    timeZone: string;
+    utcOffset: string;
+    startLocal: string;
+    endLocal: string;
+    durationSeconds: number;
+    sessions: AcquisitionSession[];
+  };
+  case: CaseMetadata;
+  source: SourceInfo;
+  writeBlock: WriteBlockRecord & { mountsAtStart: SourceMount[] };
+  acquisition: {
+    format: 'raw' | 'split';
+    splitSize?: number;
+    chunkSize: number;
+    sectorSize: number;
+    retries: number;
+    bytesRead: number;
+    bytesWritten: number;
+    resumed: boolean;
+    directIo?: boolean;
+  };
+  hashes: HashSet;
+  hashWindows?: { windowSize: number; count: number; file: string; sha256: string };
+  readErrors: ReadErrorRecord[];
+  outputs: { name: string; size: number; hashes: HashSet }[];
+  verification: { image?: VerificationCheck; source?: VerificationCheck };
+  rateSamples: { seconds: number; bytes: number }[];
+}
+
+/** Manifests are small; anything larger than this is not one of ours and is not parsed. */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/** Writes a file atomically: a temporary name, fsync, rename, fsync of the folder. */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  try {
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    syncDir(dirname(path));
+  } catch (err) {
+    throw fromFsError(err, path, 'writing it') ?? err;
+  }
+}
+
+/** Validates the manifest against its schema and only then writes it (atomically). */
+export function writeManifest(path: string, manifest: AcquisitionManifest): void {
+  assertSchema('acquisition-manifest', manifest, `manifest for ${path}`);
+  writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** Reads and validates a manifest; every problem is an input error naming the file. */
+export function readManifest(path: string): AcquisitionManifest {
+  let text: string;
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_MANIFEST_BYTES) {
+      throw new CustosError('INVALID_INPUT', `${path}: ${size} bytes is too large for a manifest`, { path, hint: 'Name a BASE.manifest.json written by custos acquire.' });
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw fromFsError(err, path, 'reading it') ?? err;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new CustosError('INVALID_INPUT', `${path}: not valid JSON (${(err as Error).message})`, {
+      path,
+      cause: err,
+      hint: 'The manifest is damaged; restore it from your evidence copy.',
+    });
+  }
+  assertSchema('acquisition-manifest', data, path);
+  return data as AcquisitionManifest;
+}

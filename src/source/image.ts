@@ -1,0 +1,92 @@
+import { closeSync, constants, openSync, read as readCb, statSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { CustosError, fromFsError } from '../errors';
+import { findSegments } from '../formats/raw';
+import { classify } from './file';
+import type { ByteRange, ByteSource } from './reader';
+
+const read = promisify(readCb);
+
+/** One file of an image being read. */
+export interface ImagePart {
+  path: string;
+  size: number;
+}
+
+/**
+ * A raw or split raw image read as one stream: the files in order, end to end. Unlike an
+ * evidence source, an image has no bad sectors to tolerate: any read error is an I/O failure.
+ */
+export class ImageSource implements ByteSource {
+  readonly directFds: number[] = [];
+  readonly size: number;
+  private readonly fds: number[];
+  private readonly starts: number[];
+
+  constructor(
+    readonly path: string,
+    readonly parts: readonly ImagePart[],
+  ) {
+    this.fds = parts.map((p) => {
+      try {
+        return openSync(p.path, constants.O_RDONLY);
+      } catch (err) {
+        throw fromFsError(err, p.path, 'opening it for reading') ?? err;
+      }
+    });
+    let at = 0;
+    this.starts = parts.map((p) => {
+      const s = at;
+      at += p.size;
+      return s;
+    });
+    this.size = at;
+  }
+
+  /** Opens a raw image, or every segment of a split one when given any `.NNN` segment. */
+  static open(path: string): ImageSource {
+    const paths = findSegments(path);
+    return new ImageSource(path, paths.map((p) => ({ path: p, size: fileSize(p) })));
+  }
+
+  async readFully(view: Uint8Array, position: number): Promise<ByteRange[]> {
+    let done = 0;
+    while (done < view.length) {
+      const at = position + done;
+      let i = this.starts.length - 1;
+      while (i > 0 && this.starts[i]! > at) i--;
+      const part = this.parts[i]!;
+      const local = at - this.starts[i]!;
+      const take = Math.min(view.length - done, part.size - local);
+      if (take <= 0) throw new CustosError('INVALID_INPUT', `${this.path}: read past the end of the image at byte ${at}`, { path: this.path });
+      let n: number;
+      try {
+        ({ bytesRead: n } = await read(this.fds[i]!, view, done, take, local));
+      } catch (err) {
+        throw fromFsError(err, part.path, `reading at byte ${local}`) ?? err;
+      }
+      if (n === 0) {
+        throw new CustosError('IO_ERROR', `${part.path}: shorter than when it was opened (ends at byte ${local})`, {
+          path: part.path,
+          hint: 'Something truncated the image while it was being read.',
+        });
+      }
+      done += n;
+    }
+    return [];
+  }
+
+  close(): void {
+    for (const fd of this.fds) closeSync(fd);
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    const st = statSync(path);
+    classify(path, st);
+    return st.size;
+  } catch (err) {
+    throw fromFsError(err, path, 'looking it up') ?? err;
+  }
+}

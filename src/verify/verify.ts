@@ -1,0 +1,201 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { hashStream, type PipelineProgress } from '../acquire/pipeline';
+import { CustosError } from '../errors';
+import { type Algorithm, ALGORITHMS } from '../hash/algorithms';
+import type { HashSet } from '../hash/multi';
+import { type AcquisitionManifest, readManifest } from '../manifest/manifest';
+import { DEFAULT_CHUNK_SIZE } from '../source/file';
+import { ImageSource } from '../source/image';
+import { describeSource } from '../source/info';
+import { type ByteRange, SourceReader } from '../source/reader';
+
+/** One algorithm's expected and computed value. */
+export interface HashComparison {
+  algorithm: Algorithm;
+  expected: string;
+  actual: string;
+  match: boolean;
+}
+
+/** Compares every algorithm present in both sets; an algorithm missing from `actual` is a bug. */
+export function compareHashes(expected: HashSet, actual: HashSet): HashComparison[] {
+  return ALGORITHMS.filter((a) => expected[a] !== undefined).map((algorithm) => {
+    const e = expected[algorithm]!.toLowerCase();
+    const a = actual[algorithm];
+    if (a === undefined) throw new Error(`compareHashes: ${algorithm} was not computed`);
+    return { algorithm, expected: e, actual: a, match: e === a };
+  });
+}
+
+export const allMatch = (c: readonly HashComparison[]) => c.length > 0 && c.every((x) => x.match);
+
+export interface ImageHashResult {
+  files: { path: string; size: number }[];
+  size: number;
+  hashes: HashSet;
+  segments: HashSet[];
+  durationSeconds: number;
+}
+
+export interface ProgressHooks {
+  onProgress?: (phase: string, total: number, p: PipelineProgress) => void;
+  now?: () => number;
+}
+
+/** Re-hashes a raw or split image from its files, with per-segment digests for split images. */
+export async function hashImage(path: string, algorithms: readonly Algorithm[], o: ProgressHooks & { segmentSize?: number } = {}): Promise<ImageHashResult> {
+  const now = o.now ?? Date.now;
+  const t0 = now();
+  const image = ImageSource.open(path);
+  try {
+    const r = await hashStream(image, algorithms, {
+      end: image.size,
+      chunkSize: DEFAULT_CHUNK_SIZE,
+      segmentSize: o.segmentSize,
+      onProgress: (p) => o.onProgress?.('verify image', image.size, p),
+    });
+    return { files: [...image.parts], size: image.size, hashes: r.hashes, segments: r.segments, durationSeconds: (now() - t0) / 1000 };
+  } finally {
+    image.close();
+  }
+}
+
+export interface SourceHashResult {
+  hashes: HashSet;
+  readErrors: ByteRange[];
+  size: number;
+  durationSeconds: number;
+}
+
+/** Re-reads a source with the same bad-sector handling as acquisition and hashes what it reads. */
+export async function hashSourceAgain(
+  path: string,
+  algorithms: readonly Algorithm[],
+  o: ProgressHooks & { retries: number } = { retries: 2 },
+): Promise<SourceHashResult> {
+  const now = o.now ?? Date.now;
+  const t0 = now();
+  const info = describeSource(path);
+  const reader = SourceReader.open(path, { retries: o.retries, sectorSize: info.logicalSectorSize });
+  try {
+    const r = await hashStream(reader, algorithms, {
+      end: info.sizeBytes,
+      chunkSize: DEFAULT_CHUNK_SIZE,
+      onProgress: (p) => o.onProgress?.('verify source', info.sizeBytes, p),
+    });
+    return { hashes: r.hashes, readErrors: r.readErrors.map((x) => ({ ...x })), size: info.sizeBytes, durationSeconds: (now() - t0) / 1000 };
+  } finally {
+    reader.close();
+  }
+}
+
+/** What `custos verify` found. */
+export interface VerifyResult {
+  target: string;
+  manifest?: string;
+  image: {
+    files: { path: string; size: number; expectedSize?: number }[];
+    size: number;
+    comparisons: HashComparison[];
+    /** For each output file of the manifest, its own comparison. */
+    segments?: { name: string; comparisons: HashComparison[] }[];
+  };
+  source?: { path: string; comparisons: HashComparison[]; readErrors: ByteRange[]; expectedReadErrors?: ByteRange[] };
+  verdict: 'match' | 'mismatch';
+}
+
+export interface VerifyOptions extends ProgressHooks {
+  /** Re-read this source too (a device or file) and compare it with the same hashes. */
+  source?: string;
+  /** Algorithms to compute; default: those the manifest or the --expect values name. */
+  algorithms?: Algorithm[];
+  /** Expected values when there is no manifest. */
+  expected?: HashSet;
+  retries?: number;
+}
+
+/** The manifest beside an image file: BASE.manifest.json for BASE.raw or BASE.001. */
+export function manifestBeside(imagePath: string): string | undefined {
+  const base = basename(imagePath).replace(/\.(raw|dd|img|\d{3,})$/i, '');
+  const candidate = join(dirname(imagePath), `${base}.manifest.json`);
+  return existsSync(candidate) ? candidate : undefined;
+}
+
+/**
+ * Verifies a manifest's image (or a raw/split image against given hashes): every file present
+ * with its recorded size, every hash recomputed and compared, optionally the source re-read.
+ */
+export async function verifyTarget(target: string, o: VerifyOptions = {}): Promise<VerifyResult> {
+  const manifestPath = target.endsWith('.json') ? target : manifestBeside(target);
+  const manifest: AcquisitionManifest | undefined = manifestPath ? readManifest(manifestPath) : undefined;
+  const expected: HashSet = { ...(manifest?.hashes ?? {}), ...(o.expected ?? {}) };
+  if (Object.keys(expected).length === 0) {
+    throw new CustosError('INVALID_INPUT', `${target}: nothing to compare with: no manifest beside it and no expected hashes given`, {
+      path: target,
+      hint: 'Verify the BASE.manifest.json written by custos acquire, or give the expected values with --expect md5=HEX.',
+    });
+  }
+  const algorithms = o.algorithms ?? ALGORITHMS.filter((a) => expected[a] !== undefined);
+  const missing = ALGORITHMS.filter((a) => expected[a] !== undefined && !algorithms.includes(a));
+  const compute = [...algorithms, ...missing];
+
+  let first = target;
+  let expectedSizes: Map<string, number> | undefined;
+  if (manifest && manifestPath) {
+    const dir = dirname(manifestPath);
+    expectedSizes = new Map(manifest.outputs.map((f) => [join(dir, f.name), f.size]));
+    for (const [path, size] of expectedSizes) {
+      if (!existsSync(path)) {
+        throw new CustosError('FILE_NOT_FOUND', `${path}: image file listed in ${manifestPath} is missing`, {
+          path,
+          hint: 'Put every file of the image back beside the manifest.',
+        });
+      }
+      const actual = statSync(path).size;
+      if (actual !== size) {
+        throw new CustosError('INVALID_INPUT', `${path}: ${actual} bytes, but the manifest records ${size}`, {
+          path,
+          hint: 'The file was truncated or replaced; restore it from another copy.',
+        });
+      }
+    }
+    first = join(dir, manifest.outputs[0]!.name);
+  }
+  const segmentSize = manifest?.acquisition.format === 'split' ? manifest.acquisition.splitSize : undefined;
+  const image = await hashImage(first, compute, { ...o, segmentSize });
+  if (manifest && image.files.length !== manifest.outputs.length) {
+    throw new CustosError('INVALID_INPUT', `${first}: found ${image.files.length} image file(s) but the manifest lists ${manifest.outputs.length}`, {
+      path: first,
+      hint: 'Extra numbered files beside the image do not belong to it; move them away.',
+    });
+  }
+  const comparisons = compareHashes(expected, image.hashes);
+  const segments =
+    manifest && manifest.outputs.length > 1
+      ? manifest.outputs.map((f, i) => ({ name: f.name, comparisons: compareHashes(f.hashes, image.segments[i] ?? {}) }))
+      : undefined;
+  let source: VerifyResult['source'];
+  if (o.source) {
+    const again = await hashSourceAgain(o.source, compute, { ...o, retries: o.retries ?? manifest?.acquisition.retries ?? 2 });
+    source = {
+      path: o.source,
+      comparisons: compareHashes(expected, again.hashes),
+      readErrors: again.readErrors,
+      ...(manifest ? { expectedReadErrors: manifest.readErrors.map((r) => ({ offset: r.offset, length: r.length })) } : {}),
+    };
+  }
+  const ok = allMatch(comparisons) && (!segments || segments.every((s) => allMatch(s.comparisons))) && (!source || allMatch(source.comparisons));
+  return {
+    target,
+    ...(manifestPath ? { manifest: manifestPath } : {}),
+    image: {
+      files: image.files.map((f) => ({ ...f, ...(expectedSizes?.has(f.path) ? { expectedSize: expectedSizes.get(f.path)! } : {}) })),
+      size: image.size,
+      comparisons,
+      ...(segments ? { segments } : {}),
+    },
+    ...(source ? { source } : {}),
+    verdict: ok ? 'match' : 'mismatch',
+  };
+}
