@@ -46,6 +46,8 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
     examiner: Flags.string({ summary: 'Examiner name.', env: 'CUSTOS_EXAMINER' }),
     description: Flags.string({ summary: 'Description of the evidence.' }),
     notes: Flags.string({ summary: 'Notes.' }),
+    'max-rate': Flags.string({ summary: 'Read at most this many bytes per second, e.g. 50MB (spares a failing or hot drive).', env: 'CUSTOS_MAX_RATE' }),
+    'checkpoint-interval': Flags.integer({ summary: 'Seconds between saves of the resume state (BASE.resume.json).', default: 2, min: 1, max: 3600 }),
     progress: Flags.boolean({ summary: 'Show progress on stderr (a bar on a terminal, a line every 5 s otherwise).', default: true, allowNo: true }),
   };
 
@@ -74,6 +76,8 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
         resume: flags.resume,
         allowMounted: flags['allow-mounted'],
         case: caseInfo,
+        checkpointInterval: flags['checkpoint-interval'] * 1000,
+        maxRate: flags['max-rate'] ? parseSize(flags['max-rate'], '--max-rate') : undefined,
         signal,
         onProgress: this.progress(flags.progress && !this.jsonEnabled()),
         onEvent: (m) => this.note(m),
@@ -94,7 +98,15 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
     const row = (k: string, v: string) => this.log(`  ${k.padEnd(width)}  ${v}`);
     this.log(`custos acquire: complete${badSectors > 0 ? ' WITH READ ERRORS' : ''}${mismatch ? ' — VERIFICATION MISMATCH' : ''}`);
     row('source', `${m.source.path} (${m.source.kind}, ${m.source.sizeBytes} bytes, ${m.source.sectors} sectors of ${m.source.logicalSectorSize} B)`);
-    row('write-block', m.writeBlock.method === 'kernel-read-only-flag' ? `kernel read-only flag set (before: ${m.writeBlock.readOnlyBefore ? 'set' : 'not set'}, at end: ${m.writeBlock.readOnlyAtEnd ? 'set' : 'NOT SET'})` : 'regular file, read-only open');
+    const wb = m.writeBlock;
+    row(
+      'write-block',
+      wb.method === 'kernel-read-only-flag'
+        ? `kernel read-only flag set (before: ${wb.readOnlyBefore ? 'set' : 'not set'}, at end: ${wb.readOnlyAtEnd ? 'set' : 'NOT SET'})`
+        : wb.method === 'read-only-open'
+          ? 'regular file, read-only open'
+          : 'NONE: mounted read-write, acquired live (--allow-mounted); read-only open only',
+    );
     for (const o of r.outputs) row('image', `${o.path} (${o.size} bytes)`);
     row('manifest', r.manifestPath);
     if (r.windowsPath) row('windows', r.windowsPath);

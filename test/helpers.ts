@@ -56,3 +56,20 @@ export function pseudoRandomBytes(length: number, seed = 0x2545f491): Buffer {
   }
   return out;
 }
+
+/** A fixed world for reproducible manifests: clock, host, time zone and command line. */
+export function fixedEnvironment(at = '2026-03-14T09:26:53Z'): import('../src/host').Environment {
+  let t = Date.parse(at);
+  return {
+    now: () => new Date((t += 1000)),
+    host: () => ({ hostname: 'lab-ws-07', user: 'examiner', platform: 'linux', release: '6.1.0-test', arch: 'x64', osVersion: '#1 SMP test' }),
+    timeZone: () => 'Europe/Berlin',
+    utcOffsetMinutes: () => 60,
+    commandLine: () => ['custos', 'acquire', 'test'],
+  };
+}
+
+/** Byte-for-byte comparison by coreutils cmp: true when identical. */
+export function sameBytes(a: string, b: string): boolean {
+  return spawnSync('cmp', ['-s', a, b]).status === 0;
+}

@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { CustosError, fromFsError } from '../errors';
-import { RawImageWriter, syncDir } from '../formats/raw';
+import { RawImageWriter } from '../formats/raw';
+import { syncDir, writeFileAtomic } from '../fsutil';
 import type { ImageLayout, OutputFile } from '../formats/types';
 import type { Algorithm } from '../hash/algorithms';
 import type { HashSet } from '../hash/multi';
 import { ParallelHasher } from '../hash/parallel';
 import { type Environment, formatOffset, localTimestamp, systemEnvironment } from '../host';
-import { type AcquisitionManifest, type AcquisitionSession, type CaseMetadata, type VerificationCheck, writeFileAtomic, writeManifest } from '../manifest/manifest';
+import { type AcquisitionManifest, type AcquisitionSession, type CaseMetadata, type VerificationCheck, writeManifest } from '../manifest/manifest';
 import { SlotRing } from '../source/aligned';
 import { DEFAULT_CHUNK_SIZE } from '../source/file';
 import { ImageSource } from '../source/image';
@@ -43,6 +44,8 @@ export interface AcquireOptions {
   allowMounted?: boolean;
   case?: CaseMetadata;
   chunkSize?: number;
+  /** Upper bound on the read rate, bytes per second (spares a failing or overheating drive). */
+  maxRate?: number;
   /** Milliseconds between journal checkpoints. */
   checkpointInterval?: number;
   env?: Environment;
@@ -135,18 +138,17 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
 
   const blockdev = o.blockdev ?? systemBlockdev;
   const sessionStart = env.now();
-  const reader = SourceReader.open(o.source, {
-    retries: o.retries,
-    sectorSize: info.logicalSectorSize,
-    onBadSector: (offset) => events(`read error: sector ${Math.floor(offset / info.logicalSectorSize)} (byte ${offset}) unreadable after ${o.retries} retries; zero-filled`),
-  });
+  const reader = SourceReader.open(o.source, { retries: o.retries, sectorSize: info.logicalSectorSize });
+  const sectorOf = (byte: number) => Math.floor(byte / info.logicalSectorSize);
   let writeBlock: WriteBlockRecord;
   let writer: RawImageWriter | undefined;
   let hasher: ParallelHasher | undefined;
   try {
     writeBlock = applyWriteBlock(info, { allowMounted: Boolean(o.allowMounted), openFlags: openFlagsOf(reader) }, blockdev);
     if (writeBlock.method === 'kernel-read-only-flag') events(`write-block: kernel read-only flag set on ${info.path} (was ${writeBlock.readOnlyBefore ? 'set' : 'not set'})`);
-    if (writeBlock.allowMounted && info.mounts.some((m) => m.readWrite)) events(`WARNING: ${info.path} is mounted read-write; acquiring anyway (--allow-mounted)`);
+    if (writeBlock.method === 'not-set-mounted-read-write') {
+      events(`WARNING: ${info.path} is mounted read-write; acquiring anyway (--allow-mounted) WITHOUT the kernel read-only flag, which would break the running system's writes`);
+    }
 
     const ring = new SlotRing(ACQUIRE_SLOTS, chunkSize);
     if (reader.directFds.length > 0 && !ring.alignFor(reader.directFds)) throw new Error(`${o.source}: no buffer alignment accepted for O_DIRECT`);
@@ -196,7 +198,15 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
         hasher,
         writer,
         readErrors,
+        maxRate: o.maxRate,
         shouldStop: () => Boolean(o.signal?.aborted),
+        onReadErrors: (ranges) => {
+          for (const r of ranges) {
+            const first = sectorOf(r.offset);
+            const last = sectorOf(r.offset + r.length - 1);
+            events(`READ ERROR: sector${last > first ? `s ${first}-${last}` : ` ${first}`} (bytes ${r.offset}-${r.offset + r.length - 1}) unreadable after ${o.retries} retries; zero-filled`);
+          }
+        },
         onProgress: (p) => {
           latest = p;
           sampler.add(previousSeconds + (Date.now() - t0) / 1000, p.bytesDone);

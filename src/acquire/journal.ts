@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { CustosError, fromFsError } from '../errors';
 import { isAlgorithm, type Algorithm } from '../hash/algorithms';
 import type { AcquisitionSession, CaseMetadata } from '../manifest/manifest';
-import { writeFileAtomic } from '../manifest/manifest';
+import { writeFileAtomic } from '../fsutil';
 import type { ByteRange } from '../source/reader';
 import type { WriteBlockRecord } from '../source/writeblock';
 

@@ -26,8 +26,12 @@ export interface PipelineOptions {
   /** Unreadable ranges already known (from before a resume); new ones are merged in. */
   readErrors?: ByteRange[];
   onProgress?: (p: PipelineProgress) => void;
+  /** Called with the unreadable ranges of each chunk that had any. */
+  onReadErrors?: (ranges: readonly ByteRange[]) => void;
   /** Polled between chunks: true stops the pass cleanly after the chunks in flight. */
   shouldStop?: () => boolean;
+  /** Upper bound on the average read rate in bytes per second (ddrescue's --max-read-rate). */
+  maxRate?: number;
 }
 
 export interface PipelineResult extends PipelineProgress {
@@ -58,6 +62,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     waiting.shift()?.();
   };
   const report = () => o.onProgress?.({ bytesRead: position, bytesDone, readErrors });
+  const startedAt = Date.now();
+  const startedFrom = position;
 
   while (position < o.end && failure === undefined && !o.shouldStop?.()) {
     if (free.length === 0) await new Promise<void>((r) => waiting.push(r));
@@ -81,6 +87,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       break;
     }
     for (const r of bad) addRange(readErrors, r.offset, r.length);
+    if (bad.length > 0) o.onReadErrors?.(bad);
     const hashed = hasher.update(ring.offsetOf(slot), length);
     if (writer) writeChain = writeChain.then(() => (failure === undefined ? writer.write(view, offset) : undefined));
     const written = writer ? writeChain : Promise.resolve();
@@ -104,6 +111,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     );
     inflight.add(job);
     position += length;
+    if (o.maxRate) {
+      const ahead = ((position - startedFrom) / o.maxRate) * 1000 - (Date.now() - startedAt);
+      if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
+    }
   }
   while (inflight.size > 0) await Promise.all([...inflight]);
   if (failure !== undefined) throw failure;

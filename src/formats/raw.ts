@@ -1,7 +1,8 @@
-import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, statSync, unlinkSync, write as writeCb } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, statSync, write as writeCb } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CustosError, fromFsError } from '../errors';
+import { syncDir } from '../fsutil';
 import type { ImageLayout, ImageWriter, OutputFile } from './types';
 
 const write = promisify(writeCb);
@@ -225,20 +226,5 @@ export class RawImageWriter implements ImageWriter {
 
   async close(): Promise<void> {
     this.closeFd(false);
-  }
-
-  /** Removes the partial files (an acquisition that must start over). */
-  discard(): void {
-    for (const p of this.partialPaths) if (existsSync(p)) unlinkSync(p);
-  }
-}
-
-/** fsync of a folder, so that renames and new files in it survive a crash. */
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

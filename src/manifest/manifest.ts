@@ -1,5 +1,4 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { CustosError, fromFsError } from '../errors';
 import type { HashSet } from '../hash/multi';
 import { assertSchema } from '../schema';
@@ -7,7 +6,7 @@ import type { SourceInfo, SourceMount } from '../source/info';
 import type { WriteBlockRecord } from '../source/writeblock';
 import type { HostFacts } from '../host';
 import type { ToolInfo } from '../tool';
-import { syncDir } from '../formats/raw';
+import { writeFileAtomic } from '../fsutil';
 
 /** Case metadata as recorded (every field optional: an acquisition may precede a case number). */
 export interface CaseMetadata {
@@ -82,24 +81,6 @@ export interface AcquisitionManifest {
 
 /** Manifests are small; anything larger than this is not one of ours and is not parsed. */
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-
-/** Writes a file atomically: a temporary name, fsync, rename, fsync of the folder. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  try {
-    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-    syncDir(dirname(path));
-  } catch (err) {
-    throw fromFsError(err, path, 'writing it') ?? err;
-  }
-}
 
 /** Validates the manifest against its schema and only then writes it (atomically). */
 export function writeManifest(path: string, manifest: AcquisitionManifest): void {

@@ -33,8 +33,6 @@ export interface ReaderOptions {
   retries: number;
   /** Bytes per sector: the unit of recovery and of error reporting. */
   sectorSize: number;
-  /** Called when a sector is given up and zero-filled. */
-  onBadSector?: (offset: number) => void;
   /** False: a media error fails the read instead of being recovered (hashing, not acquiring). */
   recover?: boolean;
   /** False: never O_DIRECT (when no aligned memory can be had for it). */
@@ -138,7 +136,6 @@ export class SourceReader implements ByteSource {
         for (let attempt = 0; attempt <= this.options.retries && !ok; attempt++) ok = await this.attempt(view, s, len, position);
         if (!ok) {
           view.fill(0, s, s + len);
-          this.options.onBadSector?.(position + s);
           addRange(bad, position + s, len);
         }
       }

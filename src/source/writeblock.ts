@@ -4,7 +4,7 @@ import type { SourceInfo, SourceMount } from './info';
 
 /** How the source was protected from writes, and the kernel flag as observed around the acquisition. */
 export interface WriteBlockRecord {
-  method: 'kernel-read-only-flag' | 'read-only-open';
+  method: 'kernel-read-only-flag' | 'read-only-open' | 'not-set-mounted-read-write';
   /** How the flag was set, for the record. */
   mechanism: string;
   /** Descriptor flags the source was opened with. */
@@ -29,6 +29,14 @@ export const systemBlockdev: Blockdev = (args) => execFileSync('blockdev', args,
 
 function getRo(blockdev: Blockdev, dev: string): boolean {
   return blockdev(['--getro', dev]).trim() === '1';
+}
+
+function getRoQuietly(blockdev: Blockdev, dev: string): boolean | null {
+  try {
+    return getRo(blockdev, dev);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -56,6 +64,19 @@ export function applyWriteBlock(
       method: 'read-only-open',
       mechanism: 'regular file opened O_RDONLY; no kernel write-block applies to a file',
       readOnlyBefore: null,
+      readOnlyAfterSet: null,
+      readOnlyAtEnd: null,
+      partitions: [],
+    };
+  }
+  if (rw.length > 0) {
+    // Setting BLKROSET under a read-write mount makes the running system's writes fail (a live
+    // system disk would crash): the user asked for a live acquisition, so only the open is read-only.
+    return {
+      ...base,
+      method: 'not-set-mounted-read-write',
+      mechanism: 'kernel read-only flag NOT set: the device is mounted read-write and --allow-mounted was given (live acquisition); the source was opened O_RDONLY only',
+      readOnlyBefore: getRoQuietly(blockdev, info.path),
       readOnlyAfterSet: null,
       readOnlyAtEnd: null,
       partitions: [],
@@ -96,10 +117,5 @@ export function applyWriteBlock(
 
 /** Reads the flag again at the end, so the record shows it stayed set throughout. */
 export function readOnlyNow(info: SourceInfo, blockdev: Blockdev = systemBlockdev): boolean | null {
-  if (info.kind === 'file') return null;
-  try {
-    return getRo(blockdev, info.path);
-  } catch {
-    return null;
-  }
+  return info.kind === 'file' ? null : getRoQuietly(blockdev, info.path);
 }
