@@ -85,6 +85,10 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
     );
     const { manifest, ...rest } = result;
     const mismatch = Object.values(result.verification).some((v) => v?.result === 'mismatch');
+    const badSectors = result.readErrors.reduce((n, e) => n + e.sectorCount, 0);
+    if (badSectors > 0) {
+      this.note(`custos: WARNING: ${badSectors} sector(s) in ${result.readErrors.length} range(s) could not be read and were zero-filled; they are listed under readErrors in ${result.manifestPath}`);
+    }
     if (mismatch) process.exitCode = ExitCode.MISMATCH;
     else if (result.readErrors.length > 0) process.exitCode = ExitCode.READ_ERRORS;
     if (!this.jsonEnabled()) this.printSummary(result, mismatch);

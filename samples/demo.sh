@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# The end-to-end demo on the bundled sample (npm run demo builds first, then runs this).
-# Today: hash the sample evidence with custos and check the figures against coreutils.
+# The end-to-end demo on the bundled sample (npm run demo builds first, then runs this):
+# acquire the sample evidence with its case description, verify the image, and check every
+# figure against tools nobody here wrote (coreutils).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 custos() { node bin/run.js "$@"; }
+out=$(mktemp -d "${TMPDIR:-/tmp}/custos-demo-XXXXXX")
 
-echo "== Case"
-node -e 'const c=require("./samples/case.json");for (const k of ["caseNumber","evidenceNumber","examiner","description"]) console.log(`${k.padEnd(15)} ${c[k]}`)'
-
-echo
-echo "== custos hash samples/fat-disk.img (md5, sha1, sha256, sha512, sha3-256, blake3 in one pass)"
-custos hash --hash md5,sha1,sha256,sha512,sha3-256,blake3 samples/fat-disk.img
+echo "== 1. What is the source?  custos info samples/fat-disk.img"
+custos info samples/fat-disk.img
 
 echo
-echo "== The same figures from coreutils, checked against custos's BSD-style output"
-custos hash --tag --hash md5,sha1,sha256,sha512 samples/fat-disk.img > "${TMPDIR:-/tmp}/custos-demo.sums"
-cksum -c "${TMPDIR:-/tmp}/custos-demo.sums"
+echo "== 2. Acquire it (raw image, md5+sha1+sha256+sha512 in one pass, 1 MiB hash windows, re-read and compare)"
+custos acquire samples/fat-disk.img --out "$out" --case-file samples/case.json \
+  --hash md5,sha1,sha256,sha512 --hash-window 1MiB --verify --verify-source
+
+echo
+echo "== 3. Verify the image against its manifest, as an examiner would before court"
+custos verify "$out/EV-0001.manifest.json" --no-progress
+
+echo
+echo "== 4. The same figures from coreutils"
 (cd samples && md5sum -c MD5SUMS && sha1sum -c SHA1SUMS && sha256sum -c SHA256SUMS)
+cmp samples/fat-disk.img "$out/EV-0001.raw" && echo "cmp: the image is byte-for-byte the source"
+custos hash --tag --hash md5,sha1,sha256,sha512 "$out/EV-0001.raw" > "$out/image.sums"
+cksum -c "$out/image.sums"
+
 echo
-echo "demo: custos and coreutils agree on every hash of the sample evidence"
+echo "demo: the image, its manifest ($out/EV-0001.manifest.json) and coreutils all agree"

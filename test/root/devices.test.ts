@@ -1,0 +1,195 @@
+/**
+ * Tests that need root: loop devices, mounts, a full tmpfs, and sources with real EIO sectors
+ * (../shared/faulty-source.sh: nbdkit + nbdfuse, optionally a loop device over it).
+ * They skip, saying why, where root or the tools are missing; CI runs as root.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { digestOf, hasTool, isRoot, makeTempDir, ROOT, runCli, sameBytes, SAMPLE_IMAGE } from '../helpers';
+
+const FAULTY = join(ROOT, '..', 'shared', 'faulty-source.sh');
+const loopTools = ['losetup', 'blockdev', 'mount', 'mkfs.ext4'].every(hasTool);
+const faultyTools = existsSync(FAULTY) && ['nbdkit', 'nbdfuse', 'nbdcopy'].every(hasTool) && existsSync('/dev/fuse');
+
+function why(need: string): string | undefined {
+  if (!isRoot) return `not root (${need} needs root; CI runs as root)`;
+  return undefined;
+}
+const skipLoop = why('a loop device') ?? (loopTools ? undefined : 'losetup, blockdev, mount or mkfs.ext4 missing');
+const skipFaulty = skipLoop ?? (faultyTools ? undefined : 'faulty-source.sh, nbdkit, nbdfuse or /dev/fuse missing (apt-get install nbdkit libnbd-bin)');
+if (skipLoop) test.skip(`loop-device tests skipped: ${skipLoop}`, () => undefined);
+if (skipFaulty && !skipLoop) test.skip(`bad-sector tests skipped: ${skipFaulty}`, () => undefined);
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+let tmp: ReturnType<typeof makeTempDir>;
+const loops: string[] = [];
+const mounts: string[] = [];
+let n = 0;
+const outDir = () => {
+  const d = join(tmp.dir, `o${n++}`);
+  mkdirSync(d);
+  return d;
+};
+/** A loop device over `file`; the read-only flag is cleared first, since the kernel keeps it across detach. */
+function attach(file: string, readOnly = false): string {
+  const dev = sh('losetup', ['-f', '--show', ...(readOnly ? ['-r'] : []), file]);
+  loops.push(dev);
+  if (!readOnly) sh('blockdev', ['--setrw', dev]);
+  return dev;
+}
+
+beforeAll(() => {
+  tmp = makeTempDir();
+});
+afterAll(() => {
+  for (const m of mounts.reverse()) spawnSync('umount', [m]);
+  for (const l of loops) {
+    spawnSync('blockdev', ['--setrw', l]);
+    spawnSync('losetup', ['-d', l]);
+  }
+  tmp?.cleanup();
+});
+
+(skipLoop ? describe.skip : describe)('block devices (loop)', () => {
+  test.each([false, true])('losetup (read-only: %s): acquired with O_DIRECT, the flag is set afterwards, the source unchanged', (ro) => {
+    const backing = join(tmp.dir, `disk-${ro}.img`);
+    copyFileSync(SAMPLE_IMAGE, backing);
+    const before = digestOf('sha256sum', backing);
+    const dev = attach(backing, ro);
+    expect(sh('blockdev', ['--getro', dev])).toBe(ro ? '1' : '0');
+    const out = outDir();
+    const r = runCli(['acquire', dev, '-o', out, '--name', 'loop', '--json', '--verify-source']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.hashes.sha256).toBe(before);
+    expect(sameBytes(backing, join(out, 'loop.raw'))).toBe(true);
+    expect(sh('blockdev', ['--getro', dev])).toBe('1');
+    expect(digestOf('sha256sum', backing)).toBe(before);
+    const m = JSON.parse(readFileSync(j.manifestPath, 'utf8'));
+    expect(m.writeBlock).toMatchObject({ method: 'kernel-read-only-flag', readOnlyBefore: ro, readOnlyAfterSet: true, readOnlyAtEnd: true });
+    expect(m.writeBlock.openFlags).toEqual(['O_RDONLY', 'O_DIRECT']);
+    expect(m.acquisition.directIo).toBe(true);
+    expect(m.source).toMatchObject({ kind: 'block-device', sizeBytes: 8 << 20, device: { loopBackingFile: backing } });
+    expect(m.verification.source.result).toBe('match');
+
+    const info = JSON.parse(runCli(['info', '--json', dev]).stdout);
+    expect(info).toMatchObject({ kind: 'block-device', readOnly: true, sizeBytes: 8 << 20, device: { name: dev.replace('/dev/', '') } });
+  });
+
+  test('a device mounted read-write is refused; --allow-mounted acquires it live and says so', () => {
+    const img = join(tmp.dir, 'ext4.img');
+    sh('truncate', ['-s', '16M', img]);
+    sh('mkfs.ext4', ['-q', '-F', img]);
+    const dev = attach(img);
+    const mnt = join(tmp.dir, 'mnt');
+    mkdirSync(mnt);
+    sh('mount', [dev, mnt]);
+    mounts.push(mnt);
+    const out = outDir();
+    const refused = runCli(['acquire', dev, '-o', out]);
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toContain(`is mounted read-write (${dev} on ${mnt})`);
+    expect(refused.stderr).toContain('--allow-mounted');
+    expect(readdirSync(out)).toEqual([]);
+    expect(sh('blockdev', ['--getro', dev])).toBe('0');
+
+    const live = runCli(['acquire', dev, '-o', out, '--allow-mounted', '--json', '--name', 'live']);
+    expect(live.status).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'live.manifest.json'), 'utf8'));
+    expect(m.writeBlock).toMatchObject({ method: 'not-set-mounted-read-write', allowMounted: true });
+    expect(m.writeBlock.mountsAtStart).toEqual([{ device: dev, mountPoint: mnt, fsType: 'ext4', readWrite: true }]);
+    // The running file system can still write: the flag was left alone.
+    expect(sh('blockdev', ['--getro', dev])).toBe('0');
+  });
+
+  test('a full destination fails with a clear I/O error and leaves nothing that claims to be complete', () => {
+    const small = join(tmp.dir, 'small');
+    mkdirSync(small);
+    sh('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', small]);
+    mounts.push(small);
+    const r = runCli(['acquire', SAMPLE_IMAGE, '-o', small, '--name', 'full']);
+    expect(r.status).toBe(5);
+    expect(r.stderr).toMatch(/no space left on the destination/);
+    expect(r.stderr).toContain('--resume');
+    const files = readdirSync(small).sort();
+    expect(files).not.toContain('full.raw');
+    expect(files).not.toContain('full.manifest.json');
+    expect(files.filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+});
+
+interface Faulty {
+  name: string;
+  file: string;
+  loop: string;
+  badRanges: { offset: number; length: number }[];
+}
+
+/** Starts a faulty source; BAD_RANGES comes back as inclusive "start-end" pairs. */
+function startFaulty(name: string, size: string, bad: string): Faulty {
+  spawnSync('bash', [FAULTY, 'stop', name]);
+  const out = sh('bash', [FAULTY, 'start', '-n', name, '-s', size, '-p', 'random', '-b', bad, '-l']);
+  const get = (k: string) => out.split('\n').find((l) => l.startsWith(`${k}=`))!.slice(k.length + 1);
+  const loop = get('LOOP');
+  loops.push(loop);
+  return {
+    name,
+    file: get('FILE'),
+    loop,
+    badRanges: get('BAD_RANGES')
+      .split(',')
+      .map((r) => r.split('-').map(Number) as [number, number])
+      .map(([s, e]) => ({ offset: s, length: e - s + 1 })),
+  };
+}
+
+function expected(f: Faulty): Record<string, string> {
+  const lines = sh('bash', [FAULTY, 'expected', f.name, 'md5', 'sha1', 'sha256']).split('\n');
+  return Object.fromEntries(lines.filter((l) => !l.startsWith('bytes')).map((l) => l.split(' ') as [string, string]));
+}
+
+(skipFaulty ? describe.skip : describe)('bad sectors (faulty-source.sh)', () => {
+  const MiB = 1024 * 1024;
+  const patterns: [string, string][] = [
+    ['one sector', `${3 * MiB + 512}:512`],
+    ['a run crossing a 4 MiB read-buffer boundary', `${4 * MiB - 3 * 512}:${6 * 512}`],
+    ['a range at the very end', `${16 * MiB - 8 * 512}:${8 * 512}`],
+    ['several ranges, one of them 2057 sectors long', `${MiB}:4K,${5 * MiB}:${2057 * 512},${12 * MiB + 512}:1024`],
+  ];
+  const started: string[] = [];
+  afterAll(() => {
+    for (const s of started) spawnSync('bash', [FAULTY, 'stop', s]);
+  });
+
+  test.each(patterns.map((p, i) => [...p, i] as const))('%s: exact ranges, hashes of the source with them zeroed', (_label, bad, i) => {
+    const f = startFaulty(`custos-jest-${process.pid}-${i}`, '16M', bad);
+    started.push(f.name);
+    const want = expected(f);
+    for (const [kind, source] of [
+      ['loop device (O_DIRECT)', f.loop],
+      ['FUSE file (buffered, O_DIRECT recovery)', f.file],
+    ] as const) {
+      const out = outDir();
+      const r = runCli(['acquire', source, '-o', out, '--name', 'bad', '--json', '--retries', '1']);
+      expect({ kind, status: r.status }).toEqual({ kind, status: 6 });
+      const j = JSON.parse(r.stdout);
+      expect({ kind, hashes: j.hashes }).toEqual({ kind, hashes: want });
+      expect({ kind, ranges: j.readErrors.map((e: { offset: number; length: number }) => ({ offset: e.offset, length: e.length })) }).toEqual({
+        kind,
+        ranges: f.badRanges,
+      });
+      for (const e of j.readErrors) {
+        expect(e.firstSector).toBe(e.offset / 512);
+        expect(e.sectorCount).toBe(e.length / 512);
+      }
+      expect(r.stderr).toMatch(/READ ERROR: sector/);
+      expect(digestOf('md5sum', join(out, 'bad.raw'))).toBe(want.md5);
+    }
+  });
+});
