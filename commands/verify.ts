@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CustosError, ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, isAlgorithm, parseAlgorithms } from '../src/hash/algorithms';
-import type { HashSet } from '../src/hash/multi';
+import type { HashSet } from '../src/hash/hashset';
 import { type HashComparison, verifyTarget, type VerifyResult } from '../src/verify/verify';
 import { CustosCommand } from './_base';
 

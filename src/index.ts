@@ -1,6 +1,23 @@
 /** custos as a library: everything the commands do is reachable from here without the CLI. */
 export * from './errors';
 export * from './hash';
-export * from './source/file';
-export * from './verify/hash-files';
+export * from './host';
 export * from './tool';
+export * from './units';
+export * from './schema';
+export { classify, checkReadable, DEFAULT_CHUNK_SIZE, type SourceKind } from './source/file';
+export * from './source/info';
+export * from './source/device';
+export * from './source/mounts';
+export * from './source/reader';
+export * from './source/image';
+export * from './source/writeblock';
+export * from './formats/raw';
+export * from './formats/types';
+export * from './manifest/manifest';
+export * from './manifest/case';
+export * from './acquire/acquire';
+export * from './acquire/pipeline';
+export * from './acquire/progress';
+export * from './verify/hash-files';
+export * from './verify/verify';

@@ -3,7 +3,8 @@ import addFormats from 'ajv-formats';
 import acquisitionManifestSchema from '../schemas/acquisition-manifest.schema.json';
 import caseSchema from '../schemas/case.schema.json';
 import hashResultSchema from '../schemas/hash-result.schema.json';
-import { CustosError } from './errors';
+import { readFileSync, statSync } from 'node:fs';
+import { CustosError, fromFsError } from './errors';
 
 /** Every JSON Schema custos ships (draft 2020-12), by short name. */
 export const SCHEMAS = {
@@ -42,4 +43,27 @@ export function assertSchema(name: SchemaName, data: unknown, what: string): voi
       hint: `Compare it with schemas/${name}.schema.json.`,
     });
   }
+}
+
+/**
+ * Reads a JSON file that must satisfy a shipped schema. The file is untrusted input: its size
+ * is bounded before it is read, and every failure is an input error that names it.
+ */
+export function readValidatedJson(name: SchemaName, path: string, hint: string, maxBytes = 64 * 1024 * 1024): unknown {
+  let text: string;
+  try {
+    const size = statSync(path).size;
+    if (size > maxBytes) throw new CustosError('INVALID_INPUT', `${path}: ${size} bytes is too large for a ${name} file`, { path, hint });
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw fromFsError(err, path, 'reading it') ?? err;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new CustosError('INVALID_INPUT', `${path}: not valid JSON (${(err as Error).message})`, { path, cause: err, hint });
+  }
+  assertSchema(name, data, path);
+  return data;
 }

@@ -6,7 +6,7 @@ import { RawImageWriter } from '../formats/raw';
 import { syncDir, writeFileAtomic } from '../fsutil';
 import type { ImageLayout, OutputFile } from '../formats/types';
 import type { Algorithm } from '../hash/algorithms';
-import type { HashSet } from '../hash/multi';
+import type { HashSet } from '../hash/hashset';
 import { ParallelHasher } from '../hash/parallel';
 import { type Environment, formatOffset, localTimestamp, systemEnvironment } from '../host';
 import { type AcquisitionManifest, type AcquisitionSession, type CaseMetadata, type VerificationCheck, writeManifest } from '../manifest/manifest';

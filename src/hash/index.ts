@@ -1,2 +1,3 @@
 export * from './algorithms';
-export * from './multi';
+export * from './hashset';
+export * from './parallel';

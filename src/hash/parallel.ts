@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Algorithm, ALGORITHMS } from './algorithms';
-import type { HashSet } from './multi';
+import type { HashSet } from './hashset';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol';
 
 /**
@@ -62,6 +62,7 @@ export class ParallelHasher {
   private readonly workers: Worker[];
   private readonly pending = new Map<number, { remaining: number; resolve: () => void }>();
   private nextId = 0;
+  private stopping = false;
   private failure: Error | undefined;
   private readonly failed: Promise<never>;
 
@@ -93,9 +94,14 @@ export class ParallelHasher {
           p.resolve();
         }
       });
-      w.on('error', (e) => {
+      const fail = (e: Error) => {
         this.failure ??= e;
         reject(e);
+      };
+      w.on('error', fail);
+      // A worker that dies without an error event (killed, out of memory) must not leave the pipeline waiting forever.
+      w.on('exit', (code) => {
+        if (!this.stopping) fail(new Error(`hash worker for ${algs.join(', ')} exited unexpectedly (code ${code})`));
       });
       return w;
     });
@@ -147,6 +153,7 @@ export class ParallelHasher {
 
   /** Stops the workers at once (after a failure or an interruption). */
   async terminate(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -1,27 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { CustosError, fromFsError } from '../errors';
-import { assertSchema } from '../schema';
+import { readValidatedJson } from '../schema';
 import type { CaseMetadata } from './manifest';
 
 /** Reads a case description (schemas/case.schema.json), like samples/case.json. */
 export function loadCaseFile(path: string): CaseMetadata {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw fromFsError(err, path, 'reading the case file') ?? err;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new CustosError('INVALID_INPUT', `${path}: not valid JSON (${(err as Error).message})`, {
-      path,
-      cause: err,
-      hint: 'Write the case description like samples/case.json.',
-    });
-  }
-  assertSchema('case', data, path);
+  const data = readValidatedJson('case', path, 'Write the case description like samples/case.json.', 1024 * 1024);
   const { $schema: _schema, ...fields } = data as CaseMetadata & { $schema?: string };
   return fields;
 }

@@ -1,7 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { CustosError, fromFsError } from '../errors';
-import type { HashSet } from '../hash/multi';
-import { assertSchema } from '../schema';
+import type { HashSet } from '../hash/hashset';
+import { assertSchema, readValidatedJson } from '../schema';
 import type { SourceInfo, SourceMount } from '../source/info';
 import type { WriteBlockRecord } from '../source/writeblock';
 import type { HostFacts } from '../host';
@@ -79,9 +77,6 @@ export interface AcquisitionManifest {
   rateSamples: { seconds: number; bytes: number }[];
 }
 
-/** Manifests are small; anything larger than this is not one of ours and is not parsed. */
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-
 /** Validates the manifest against its schema and only then writes it (atomically). */
 export function writeManifest(path: string, manifest: AcquisitionManifest): void {
   assertSchema('acquisition-manifest', manifest, `manifest for ${path}`);
@@ -90,26 +85,5 @@ export function writeManifest(path: string, manifest: AcquisitionManifest): void
 
 /** Reads and validates a manifest; every problem is an input error naming the file. */
 export function readManifest(path: string): AcquisitionManifest {
-  let text: string;
-  try {
-    const size = statSync(path).size;
-    if (size > MAX_MANIFEST_BYTES) {
-      throw new CustosError('INVALID_INPUT', `${path}: ${size} bytes is too large for a manifest`, { path, hint: 'Name a BASE.manifest.json written by custos acquire.' });
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw fromFsError(err, path, 'reading it') ?? err;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new CustosError('INVALID_INPUT', `${path}: not valid JSON (${(err as Error).message})`, {
-      path,
-      cause: err,
-      hint: 'The manifest is damaged; restore it from your evidence copy.',
-    });
-  }
-  assertSchema('acquisition-manifest', data, path);
-  return data as AcquisitionManifest;
+  return readValidatedJson('acquisition-manifest', path, 'Name a BASE.manifest.json written by custos acquire, or restore it from your evidence copy.') as AcquisitionManifest;
 }

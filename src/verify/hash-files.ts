@@ -1,6 +1,6 @@
 import { type Algorithm, ALGORITHM_INFO } from '../hash/algorithms';
 import { hashStream } from '../acquire/pipeline';
-import type { HashSet } from '../hash/multi';
+import type { HashSet } from '../hash/hashset';
 import { checkReadable, DEFAULT_CHUNK_SIZE, type SourceKind } from '../source/file';
 import { describeSource } from '../source/info';
 import { SourceReader } from '../source/reader';

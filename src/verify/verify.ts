@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { hashStream, type PipelineProgress } from '../acquire/pipeline';
 import { CustosError } from '../errors';
 import { type Algorithm, ALGORITHMS } from '../hash/algorithms';
-import type { HashSet } from '../hash/multi';
+import type { HashSet } from '../hash/hashset';
 import { type AcquisitionManifest, readManifest } from '../manifest/manifest';
 import { DEFAULT_CHUNK_SIZE } from '../source/file';
 import { ImageSource } from '../source/image';
