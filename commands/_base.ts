@@ -1,7 +1,16 @@
-import { Command } from '@oclif/core';
+import { Command, Flags } from '@oclif/core';
+import { CustosError } from '../src/errors';
+import { type Custody, openCustody } from '../src/recorded';
 import type { PipelineProgress } from '../src/acquire/pipeline';
 import { ProgressDisplay } from '../src/acquire/progress';
 import { describeFailure } from '../src/errors';
+
+/** Flags of every command that records into a case's chain-of-custody ledger. */
+export const custodyFlags = {
+  'case-dir': Flags.string({ summary: 'Case folder whose custody ledger records this action (custody.jsonl).', env: 'CUSTOS_CASE_DIR' }),
+  identity: Flags.string({ summary: 'Identity that signs the ledger entry (name or fingerprint; default: the only one).', env: 'CUSTOS_IDENTITY' }),
+  purpose: Flags.string({ summary: 'Why, and under what authority (warrant, request number).', env: 'CUSTOS_PURPOSE' }),
+};
 
 /**
  * What every custos command shares: `--json` on stdout, and failures turned into the one
@@ -61,8 +70,71 @@ export abstract class CustosCommand extends Command {
     }
   }
 
+  /**
+   * The examiner's passphrase: CUSTOS_PASSPHRASE for scripts, else asked on the terminal
+   * without echo. Never logged, never printed.
+   */
+  protected async passphrase(prompt = 'Passphrase: ', confirm = false): Promise<string> {
+    const fromEnv = process.env.CUSTOS_PASSPHRASE;
+    if (fromEnv) return fromEnv;
+    if (!process.stdin.isTTY) {
+      throw new CustosError('NO_PASSPHRASE', 'a passphrase is needed and there is no terminal to ask it on', {
+        hint: 'Set CUSTOS_PASSPHRASE in the environment of scripts.',
+      });
+    }
+    const first = await askHidden(prompt);
+    if (confirm && (await askHidden('Again: ')) !== first) throw new CustosError('USAGE', 'the two passphrases differ', { hint: 'Type the same passphrase twice.' });
+    return first;
+  }
+
+  /** The case folder of a ledger command, which cannot work without one. */
+  protected caseDir(flags: { 'case-dir'?: string }): string {
+    if (!flags['case-dir']) throw new CustosError('USAGE', 'no case folder given', { hint: 'Pass --case-dir DIR or set CUSTOS_CASE_DIR.' });
+    return flags['case-dir'];
+  }
+
+  /** The custody session for --case-dir, or undefined when no case folder was given. */
+  protected async custody(flags: { 'case-dir'?: string; identity?: string; purpose?: string }): Promise<Custody | undefined> {
+    if (!flags['case-dir']) return undefined;
+    return openCustody({ caseDir: flags['case-dir'], identity: flags.identity, purpose: flags.purpose, passphrase: await this.passphrase() });
+  }
+
   /** Logs a line to stderr (never stdout, which carries only results). */
   protected note(message: string): void {
     process.stderr.write(`${message}\n`);
   }
+}
+
+/** Reads a line from the terminal with echo off. */
+function askHidden(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let text = '';
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          done();
+          resolve(text);
+          return;
+        }
+        if (ch === '\u0003') {
+          done();
+          reject(new CustosError('INTERRUPTED', 'cancelled at the passphrase prompt'));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+        else text += ch;
+      }
+    };
+    const done = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    stdin.on('data', onData);
+  });
 }

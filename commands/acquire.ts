@@ -1,11 +1,12 @@
 import { Args, Flags } from '@oclif/core';
-import { acquire, type AcquireResult, DEFAULT_SPLIT_SIZE } from '../src/acquire/acquire';
+import { type AcquireResult, DEFAULT_SPLIT_SIZE } from '../src/acquire/acquire';
+import { acquireRecorded } from '../src/recorded';
 import { formatRate } from '../src/acquire/progress';
 import { ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, DEFAULT_ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
 import { resolveCase } from '../src/manifest/case';
 import { parseSize } from '../src/units';
-import { CustosCommand } from './_base';
+import { CustosCommand, custodyFlags } from './_base';
 
 export default class Acquire extends CustosCommand {
   static override summary = 'Acquire a block device or image file into a verified, hashed image.';
@@ -29,6 +30,7 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
   };
 
   static override flags = {
+    ...custodyFlags,
     out: Flags.string({ char: 'o', summary: 'Folder to write the image and its manifest into.', required: true, env: 'CUSTOS_OUT' }),
     name: Flags.string({ summary: 'Base name of the output files (default: the evidence number, else the source name).' }),
     format: Flags.option({ options: ['raw', 'split'] as const, summary: 'raw: BASE.raw; split: BASE.001, BASE.002, …', default: 'raw', env: 'CUSTOS_FORMAT' })(),
@@ -61,8 +63,9 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
       description: flags.description,
       notes: flags.notes,
     });
+    const custody = await this.custody(flags);
     const result = await this.interruptible((signal) =>
-      acquire({
+      acquireRecorded({
         source: args.source,
         outDir: flags.out,
         name: flags.name,
@@ -81,7 +84,7 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
         signal,
         onProgress: this.progress(flags.progress && !this.jsonEnabled()),
         onEvent: (m) => this.note(m),
-      }),
+      }, custody),
     );
     const { manifest, ...rest } = result;
     const mismatch = Object.values(result.verification).some((v) => v?.result === 'mismatch');

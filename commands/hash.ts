@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { DEFAULT_ALGORITHMS, ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
-import { type FileHashes, formatHashLines, hashFiles } from '../src/verify/hash-files';
-import { CustosCommand } from './_base';
+import { hashRecorded } from '../src/recorded';
+import { type FileHashes, formatHashLines } from '../src/verify/hash-files';
+import { CustosCommand, custodyFlags } from './_base';
 
 export default class Hash extends CustosCommand {
   static override summary = 'Hash files or block devices with several algorithms in one pass.';
@@ -22,6 +23,7 @@ With one algorithm the output is exactly that of md5sum/sha256sum ("HEX  FILE"),
   };
 
   static override flags = {
+    ...custodyFlags,
     hash: Flags.string({
       char: 'a',
       summary: `Comma-separated algorithms: ${ALGORITHMS.join(', ')}.`,
@@ -34,7 +36,7 @@ With one algorithm the output is exactly that of md5sum/sha256sum ("HEX  FILE"),
   async run(): Promise<{ files: FileHashes[] }> {
     const { argv, flags } = await this.parse(Hash);
     const algorithms = parseAlgorithms(flags.hash);
-    const files = await hashFiles(argv as string[], algorithms);
+    const files = await hashRecorded(argv as string[], algorithms, {}, await this.custody(flags));
     for (const line of formatHashLines(files, algorithms, flags.tag ? 'bsd' : 'gnu')) this.log(line);
     return { files };
   }

@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core';
 import { formatBytes } from '../src/acquire/progress';
-import { describeSource, type SourceInfo } from '../src/source/info';
-import { CustosCommand } from './_base';
+import { infoRecorded } from '../src/recorded';
+import type { SourceInfo } from '../src/source/info';
+import { CustosCommand, custodyFlags } from './_base';
 
 export default class Info extends CustosCommand {
   static override summary = 'Describe a source: type, size, sector sizes, identity, read-only flag, mounts.';
@@ -13,9 +14,11 @@ export default class Info extends CustosCommand {
     source: Args.string({ description: 'block device or image file', required: true }),
   };
 
+  static override flags = custodyFlags;
+
   async run(): Promise<SourceInfo> {
-    const { args } = await this.parse(Info);
-    const info = describeSource(args.source);
+    const { args, flags } = await this.parse(Info);
+    const info = await infoRecorded(args.source, await this.custody(flags));
     if (!this.jsonEnabled()) this.print(info);
     return info;
   }

@@ -2,8 +2,9 @@ import { Args, Flags } from '@oclif/core';
 import { CustosError, ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, isAlgorithm, parseAlgorithms } from '../src/hash/algorithms';
 import type { HashSet } from '../src/hash/hashset';
-import { type HashComparison, verifyTarget, type VerifyResult } from '../src/verify/verify';
-import { CustosCommand } from './_base';
+import { verifyRecorded } from '../src/recorded';
+import type { HashComparison, VerifyResult } from '../src/verify/verify';
+import { CustosCommand, custodyFlags } from './_base';
 
 export default class Verify extends CustosCommand {
   static override summary = 'Re-hash an image (and optionally its source) and compare with the recorded hashes.';
@@ -24,6 +25,7 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
   };
 
   static override flags = {
+    ...custodyFlags,
     source: Flags.string({ summary: 'Also re-read this source (device or file) and compare.', env: 'CUSTOS_SOURCE' }),
     hash: Flags.string({ char: 'a', summary: `Algorithms to compute (default: those recorded): ${ALGORITHMS.join(', ')}.`, env: 'CUSTOS_HASH' }),
     expect: Flags.string({ summary: 'Expected value ALG=HEX, when there is no manifest (repeatable).', multiple: true }),
@@ -33,14 +35,15 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
 
   async run(): Promise<VerifyResult> {
     const { args, flags } = await this.parse(Verify);
+    const custody = await this.custody(flags);
     const result = await this.interruptible(() =>
-      verifyTarget(args.target, {
+      verifyRecorded(args.target, {
         source: flags.source,
         algorithms: flags.hash ? parseAlgorithms(flags.hash) : undefined,
         expected: parseExpect(flags.expect ?? []),
         retries: flags.retries,
         onProgress: this.progress(flags.progress && !this.jsonEnabled()),
-      }),
+      }, custody),
     );
     if (!this.jsonEnabled()) this.print(result);
     if (result.verdict !== 'match') process.exitCode = ExitCode.MISMATCH;

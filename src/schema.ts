@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import acquisitionManifestSchema from '../schemas/acquisition-manifest.schema.json';
 import caseSchema from '../schemas/case.schema.json';
 import hashResultSchema from '../schemas/hash-result.schema.json';
+import ledgerEntrySchema from '../schemas/ledger-entry.schema.json';
 import { readFileSync, statSync } from 'node:fs';
 import { CustosError, fromFsError } from './errors';
 
@@ -11,6 +12,7 @@ export const SCHEMAS = {
   'acquisition-manifest': acquisitionManifestSchema,
   case: caseSchema,
   'hash-result': hashResultSchema,
+  'ledger-entry': ledgerEntrySchema,
 } as const;
 export type SchemaName = keyof typeof SCHEMAS;
 

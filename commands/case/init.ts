@@ -1,0 +1,25 @@
+import { Args, Flags } from '@oclif/core';
+import { custosHome, loadSigner } from '../../src/custody/identity';
+import { initCase, type LedgerEntry } from '../../src/custody/ledger';
+import { CustosCommand } from '../_base';
+
+export default class CaseInit extends CustosCommand {
+  static override summary = 'Open a case: a folder with a signed chain-of-custody ledger (custody.jsonl).';
+  static override examples = ['<%= config.bin %> <%= command.id %> /cases/2026-0314 --case 2026-0314-HARBOUR --description "USB stick seized at the harbour office"'];
+  static override args = { dir: Args.string({ description: 'case folder (created if missing)', required: true }) };
+  static override flags = {
+    case: Flags.string({ summary: 'Case number.', required: true, env: 'CUSTOS_CASE' }),
+    description: Flags.string({ summary: 'What the case is about.' }),
+    evidence: Flags.string({ summary: 'Evidence number(s) in the case (repeatable).', multiple: true }),
+    identity: Flags.string({ summary: 'Identity that signs (name or fingerprint).', env: 'CUSTOS_IDENTITY' }),
+    purpose: Flags.string({ summary: 'Authority for opening the case (warrant, request).', env: 'CUSTOS_PURPOSE' }),
+  };
+
+  async run(): Promise<LedgerEntry> {
+    const { args, flags } = await this.parse(CaseInit);
+    const signer = loadSigner(custosHome(), flags.identity, await this.passphrase());
+    const e = await initCase(args.dir, { caseId: flags.case, description: flags.description, purpose: flags.purpose, evidence: flags.evidence }, signer);
+    this.log(`opened case ${e.case} in ${args.dir}: entry #0 case-open signed by ${e.actor.name}`);
+    return e;
+  }
+}

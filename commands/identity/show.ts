@@ -1,0 +1,15 @@
+import { Args } from '@oclif/core';
+import { custosHome, findIdentity, type IdentityRecord } from '../../src/custody/identity';
+import { CustosCommand } from '../_base';
+
+export default class IdentityShow extends CustosCommand {
+  static override summary = 'Show one identity: subject, issuer, validity, fingerprint.';
+  static override args = { identity: Args.string({ description: 'name or fingerprint (default: the only identity)' }) };
+
+  async run(): Promise<IdentityRecord> {
+    const { args } = await this.parse(IdentityShow);
+    const { dir: _dir, ...r } = findIdentity(custosHome(), args.identity);
+    for (const [k, v] of Object.entries(r)) this.log(`${k.padEnd(12)} ${String(v)}`);
+    return r;
+  }
+}

@@ -1,0 +1,19 @@
+import { Args, Flags } from '@oclif/core';
+import type { LedgerEntry } from '../../src/custody/ledger';
+import { record } from '../../src/recorded';
+import { CustosCommand, custodyFlags } from '../_base';
+
+export default class LedgerNote extends CustosCommand {
+  static override summary = 'Record a manual event in the custody ledger (sealed, moved, handed over).';
+  static override examples = ['<%= config.bin %> <%= command.id %> "Sealed in evidence bag A1234567, moved to locker 4" --case-dir /cases/2026-0314 --evidence EV-0001'];
+  static override args = { text: Args.string({ description: 'what happened', required: true }) };
+  static override flags = { ...custodyFlags, evidence: Flags.string({ summary: 'Evidence number(s) concerned (repeatable).', multiple: true }) };
+
+  async run(): Promise<LedgerEntry> {
+    const { args, flags } = await this.parse(LedgerNote);
+    this.caseDir(flags);
+    const e = await record((await this.custody(flags))!, { action: 'note', evidence: flags.evidence, details: { text: args.text } });
+    this.log(`recorded entry #${e.seq} (note) signed by ${e.actor.name}`);
+    return e;
+  }
+}

@@ -1,0 +1,34 @@
+import { Flags } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+import { ExitCode } from '../../src/errors';
+import { type LedgerReport, verifyLedger } from '../../src/custody/ledger';
+import { CustosCommand, custodyFlags } from '../_base';
+
+export default class LedgerVerify extends CustosCommand {
+  static override summary = 'Verify the whole custody ledger: schema, sequence, hash chain, signatures, certificates, time, transfers.';
+  static override description = `Names the first bad entry (line and sequence number) and why. Tail truncation is detected when the expected head is known: --expect-head takes a hash or a signed head file written by custos ledger head --out.
+
+Exit codes: 0 intact (open transfers are listed but are not an error), 4 the ledger fails verification, 3 a torn last line only.`;
+  static override flags = {
+    'case-dir': custodyFlags['case-dir'],
+    'expect-head': Flags.string({ summary: 'Head hash (hex) or signed head file the ledger must still contain.' }),
+  };
+
+  async run(): Promise<LedgerReport> {
+    const { flags } = await this.parse(LedgerVerify);
+    let expect = flags['expect-head'];
+    if (expect && !/^[0-9a-fA-F]{64}$/.test(expect)) expect = (JSON.parse(readFileSync(expect, 'utf8')) as { hash: string }).hash;
+    const r = verifyLedger(this.caseDir(flags), { expectHead: expect });
+    if (!this.jsonEnabled()) {
+      this.log(`ledger ${r.path}: case ${r.case ?? '?'}, ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'} verified`);
+      if (r.head) this.log(`head: seq ${r.head.seq} sha256 ${r.head.hash}`);
+      if (r.firstBad) this.log(`FIRST BAD ENTRY: line ${r.firstBad.line}${r.firstBad.seq === undefined ? '' : ` (seq ${r.firstBad.seq})`}: ${r.firstBad.reason}`);
+      if (r.torn) this.log(`TORN LAST LINE: line ${r.torn.line} (${r.torn.bytes} bytes) is incomplete; the entries before it verify. Repair with custos ledger repair.`);
+      for (const t of r.openTransfers) this.log(`OPEN TRANSFER: #${t.seq} from ${t.from} to ${t.to} (${t.reason}) not yet accepted`);
+      this.log(`verdict: ${r.verdict === 'invalid' ? 'INVALID' : r.verdict === 'open-transfers' ? 'INTACT, with open transfers' : 'INTACT'}`);
+    }
+    if (r.verdict === 'invalid') process.exitCode = ExitCode.MISMATCH;
+    else if (r.torn) process.exitCode = ExitCode.INPUT;
+    return r;
+  }
+}

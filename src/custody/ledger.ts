@@ -1,0 +1,488 @@
+import { randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { CustosError, fromFsError } from '../errors';
+import { syncDir } from '../fsutil';
+import { type Environment, formatOffset, systemEnvironment } from '../host';
+import { schemaProblems } from '../schema';
+import { toolInfo } from '../tool';
+import { canonicalBytes, sha256Hex } from './canonical';
+import { certFingerprint, certPublicKey, certValidAt, describeCert, type Signer } from './identity';
+
+export const LEDGER_FILE = 'custody.jsonl';
+export const CERTS_DIR = 'certs';
+/** An entry line larger than this is refused on append and rejected on verify. */
+export const MAX_ENTRY_BYTES = 1024 * 1024;
+
+export type LedgerAction =
+  | 'case-open'
+  | 'acquire-start'
+  | 'acquire-complete'
+  | 'acquire-failed'
+  | 'verify'
+  | 'hash'
+  | 'info'
+  | 'report-export'
+  | 'transfer'
+  | 'accept'
+  | 'note'
+  | 'repair';
+
+/** One entry of the ledger (schemas/ledger-entry.schema.json). */
+export interface LedgerEntry {
+  v: 1;
+  seq: number;
+  id: string;
+  case: string;
+  evidence: string[];
+  action: LedgerAction;
+  actor: { name: string; role: string; cert: string };
+  time: { utc: string; offset: string; zone: string };
+  host: ReturnType<Environment['host']>;
+  tool: { name: string; version: string };
+  commandLine: string[];
+  purpose?: string;
+  details: Record<string, unknown>;
+  prev: string;
+  sig: { alg: 'RS256'; cert: string; value: string };
+}
+
+/** What a command asks to record. */
+export interface EntryInput {
+  action: LedgerAction;
+  evidence?: string[];
+  purpose?: string;
+  details?: Record<string, unknown>;
+}
+
+/** The canonical bytes an entry's signature covers and its successor's `prev` hashes: RFC 8785 of the entry without `sig`. */
+export function entryBytes(entry: Omit<LedgerEntry, 'sig'> & { sig?: unknown }): Buffer {
+  const { sig: _sig, ...unsigned } = entry;
+  return canonicalBytes(unsigned);
+}
+
+/** SHA-256 of an entry's canonical bytes: its identity in the chain. */
+export function entryHash(entry: Omit<LedgerEntry, 'sig'> & { sig?: unknown }): string {
+  return sha256Hex(entryBytes(entry));
+}
+
+/** The `prev` of the first entry: SHA-256 of the case id, so a ledger cannot be moved to another case. */
+export function genesisHash(caseId: string): string {
+  return sha256Hex(Buffer.from(caseId, 'utf8'));
+}
+
+const ledgerPath = (dir: string) => join(dir, LEDGER_FILE);
+const certPath = (dir: string, fingerprint: string) => join(dir, CERTS_DIR, `${fingerprint}.pem`);
+
+/**
+ * Holds the case's exclusive lock while `fn` runs: read the head, append, fsync — so parallel
+ * processes never interleave or lose entries. A lock left by a crashed process goes stale.
+ */
+async function withLock<T>(dir: string, fn: () => T | Promise<T>): Promise<T> {
+  const file = ledgerPath(dir);
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(file, {
+      realpath: false,
+      stale: 10_000,
+      update: 2_000,
+      retries: { retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new CustosError('LEDGER_BUSY', `${file}: another custos process holds the ledger lock`, {
+        path: file,
+        cause: err,
+        hint: 'Wait for it to finish; a lock left by a crashed process expires after 10 s.',
+      });
+    }
+    throw fromFsError(err, file, 'locking it') ?? err;
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** The last complete line of the ledger, read from its tail only (appends stay fast on long ledgers). */
+function readTail(file: string): { last: LedgerEntry | undefined; torn: boolean; size: number } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return { last: undefined, torn: false, size };
+    const length = Math.min(size, 2 * MAX_ENTRY_BYTES + 2);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    if (buf[length - 1] !== 0x0a) return { last: undefined, torn: true, size };
+    const start = buf.lastIndexOf(0x0a, length - 2) + 1;
+    if (start === 0 && length < size) throw new CustosError('LEDGER_INVALID', `${file}: last entry longer than ${MAX_ENTRY_BYTES} bytes`, { path: file });
+    return { last: JSON.parse(buf.subarray(start, length - 1).toString('utf8')) as LedgerEntry, torn: false, size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function buildEntry(
+  base: { seq: number; caseId: string; prev: string },
+  input: EntryInput,
+  signer: Signer,
+  env: Environment,
+  notBefore?: string,
+): LedgerEntry {
+  const now = env.now();
+  const utc = now.toISOString().replace(/\.(\d{3})Z$/, '.$1Z');
+  if (notBefore && utc < notBefore) {
+    throw new CustosError('LEDGER_INVALID', `this computer's clock (${utc}) is earlier than the last ledger entry (${notBefore})`, {
+      hint: 'Correct the system clock (timestamps in a ledger never go backwards), then try again.',
+    });
+  }
+  const unsigned: Omit<LedgerEntry, 'sig'> = {
+    v: 1,
+    seq: base.seq,
+    id: randomUUID(),
+    case: base.caseId,
+    evidence: input.evidence ?? [],
+    action: input.action,
+    actor: { name: signer.identity.name, role: signer.identity.role, cert: signer.identity.fingerprint },
+    time: { utc, offset: formatOffset(env.utcOffsetMinutes(now)), zone: env.timeZone() },
+    host: env.host(),
+    tool: toolInfo(),
+    commandLine: env.commandLine(),
+    ...(input.purpose ? { purpose: input.purpose } : {}),
+    details: input.details ?? {},
+    prev: base.prev,
+  };
+  const bytes = canonicalBytes(unsigned);
+  if (bytes.length > MAX_ENTRY_BYTES / 2) throw new CustosError('INVALID_INPUT', `ledger entry of ${bytes.length} bytes is too large`, { hint: 'Record large data in a file and its hash in the ledger.' });
+  return { ...unsigned, sig: { alg: 'RS256', cert: signer.identity.fingerprint, value: signer.sign(bytes) } };
+}
+
+function writeLine(file: string, entry: LedgerEntry): void {
+  const fd = openSync(file, 'a');
+  try {
+    writeSync(fd, `${JSON.stringify(entry)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Keeps the signer's certificate in the case folder, so a verifier needs nothing else. */
+function keepCert(dir: string, signer: Signer): void {
+  const p = certPath(dir, signer.identity.fingerprint);
+  if (!existsSync(p)) {
+    mkdirSync(join(dir, CERTS_DIR), { recursive: true });
+    writeFileSync(p, signer.certPem);
+  }
+}
+
+/** Creates CASE_DIR/custody.jsonl with its first, signed `case-open` entry. */
+export async function initCase(
+  dir: string,
+  o: { caseId: string; description?: string; purpose?: string; evidence?: string[] },
+  signer: Signer,
+  env: Environment = systemEnvironment,
+): Promise<LedgerEntry> {
+  mkdirSync(dir, { recursive: true });
+  const file = ledgerPath(dir);
+  if (existsSync(file)) {
+    throw new CustosError('LEDGER_EXISTS', `${file} already exists`, { path: file, hint: 'A case is opened once; append to it with --case-dir.' });
+  }
+  writeFileSync(file, '', { flag: 'wx' });
+  return withLock(dir, () => {
+    keepCert(dir, signer);
+    const entry = buildEntry(
+      { seq: 0, caseId: o.caseId, prev: genesisHash(o.caseId) },
+      { action: 'case-open', evidence: o.evidence, purpose: o.purpose, details: o.description ? { description: o.description } : {} },
+      signer,
+      env,
+    );
+    writeLine(file, entry);
+    syncDir(dir);
+    return entry;
+  });
+}
+
+/** Appends one signed entry under the lock. Refuses a ledger whose last line is torn. */
+export async function appendEntry(dir: string, input: EntryInput, signer: Signer, env: Environment = systemEnvironment): Promise<LedgerEntry> {
+  const file = ledgerPath(dir);
+  if (!existsSync(file)) {
+    throw new CustosError('LEDGER_NOT_FOUND', `${file} does not exist`, { path: file, hint: 'Open the case first: custos case init CASE_DIR --case NUMBER.' });
+  }
+  return withLock(dir, () => {
+    const tail = readTail(file);
+    if (tail.torn) throw tornError(file);
+    if (!tail.last) throw new CustosError('LEDGER_INVALID', `${file} is empty: it has no case-open entry`, { path: file, hint: 'Restore the ledger from a copy.' });
+    keepCert(dir, signer);
+    const entry = buildEntry({ seq: tail.last.seq + 1, caseId: tail.last.case, prev: entryHash(tail.last) }, input, signer, env, tail.last.time.utc);
+    writeLine(file, entry);
+    return entry;
+  });
+}
+
+function tornError(file: string): CustosError {
+  return new CustosError('LEDGER_TORN', `${file}: the last line is incomplete (a write was interrupted); nothing more is appended until it is repaired`, {
+    path: file,
+    hint: 'Run custos ledger verify to see it, then custos ledger repair, which records the repair as an entry.',
+  });
+}
+
+/** One problem found by verification, naming the entry. */
+export interface LedgerProblem {
+  line: number;
+  seq?: number;
+  reason: string;
+}
+
+/** What `custos ledger verify` reports. */
+export interface LedgerReport {
+  path: string;
+  case?: string;
+  entries: number;
+  head?: { seq: number; hash: string };
+  /** The first entry that fails, and why; undefined when the chain is intact. */
+  firstBad?: LedgerProblem;
+  /** A torn (incomplete) last line: the entries before it still verify. */
+  torn?: { line: number; bytes: number };
+  openTransfers: { seq: number; from: string; to: string; reason: string }[];
+  expectHead?: { hash: string; found: boolean; at?: number };
+  /** 'ok': intact and complete; 'open-transfers': intact, with unaccepted transfers; 'invalid'. */
+  verdict: 'ok' | 'open-transfers' | 'invalid';
+  signers: { name: string; role: string; cert: string }[];
+}
+
+/** A signed head for anchoring elsewhere (reports, another system). */
+export interface SignedHead {
+  case: string;
+  seq: number;
+  hash: string;
+  at: string;
+  signer: { name: string; cert: string };
+  sig: string;
+}
+
+interface ParsedLedger {
+  lines: string[];
+  torn?: { line: number; bytes: number };
+}
+
+function splitLedger(file: string): ParsedLedger {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CustosError('LEDGER_NOT_FOUND', `${file} does not exist`, { path: file, hint: 'Name the case folder with --case-dir (or CUSTOS_CASE_DIR).' });
+    }
+    throw fromFsError(err, file, 'reading it') ?? err;
+  }
+  const text = buf.toString('utf8');
+  const lines = text.split('\n');
+  const last = lines.pop()!;
+  return { lines, ...(last.length > 0 ? { torn: { line: lines.length + 1, bytes: Buffer.byteLength(last) } } : {}) };
+}
+
+/**
+ * Verifies the whole ledger: schema of every entry, sequence continuity, the `prev` chain,
+ * each signature against its certificate (kept in the case folder), the certificate's
+ * fingerprint, subject and validity at the entry's time, one certificate per actor, timestamps
+ * that never go backwards, and transfers accepted by their recipient. With `expectHead`, a
+ * ledger that no longer contains that head (tail cut off, history rewritten) fails.
+ */
+export function verifyLedger(dir: string, o: { expectHead?: string } = {}): LedgerReport {
+  const file = ledgerPath(dir);
+  const { lines, torn } = splitLedger(file);
+  const keys = new Map<string, { key: KeyObject; pem: string } | null>();
+  const certFor = (fp: string) => {
+    if (!keys.has(fp)) {
+      const p = certPath(dir, fp);
+      if (!existsSync(p)) keys.set(fp, null);
+      else {
+        const pem = readFileSync(p, 'utf8');
+        keys.set(fp, certFingerprint(pem) === fp ? { key: certPublicKey(pem), pem } : null);
+      }
+    }
+    return keys.get(fp) ?? undefined;
+  };
+  const report: LedgerReport = { path: file, entries: 0, openTransfers: [], verdict: 'ok', signers: [], ...(torn ? { torn } : {}) };
+  const actorCert = new Map<string, string>();
+  const actorRole = new Map<string, string>();
+  const open = new Map<number, { seq: number; from: string; to: string; toCert: string; reason: string }>();
+  const hashes = new Map<string, number>();
+  let prev: string | undefined;
+  let lastTime = '';
+  for (let i = 0; i < lines.length && !report.firstBad; i++) {
+    const lineNo = i + 1;
+    const bad = (reason: string, seq?: number) => {
+      report.firstBad = { line: lineNo, ...(seq === undefined ? {} : { seq }), reason };
+    };
+    const raw = lines[i]!;
+    if (Buffer.byteLength(raw) > MAX_ENTRY_BYTES) {
+      bad(`line of ${Buffer.byteLength(raw)} bytes exceeds the ${MAX_ENTRY_BYTES}-byte limit`);
+      break;
+    }
+    let e: LedgerEntry;
+    try {
+      e = JSON.parse(raw) as LedgerEntry;
+    } catch (err) {
+      bad(`not valid JSON (${(err as Error).message})`);
+      break;
+    }
+    const problems = schemaProblems('ledger-entry', e);
+    if (problems.length > 0) {
+      bad(`does not match the ledger-entry schema: ${problems.slice(0, 3).join('; ')}`, typeof e?.seq === 'number' ? e.seq : undefined);
+      break;
+    }
+    if (e.seq !== i) {
+      bad(`sequence number ${e.seq} where ${i} was expected (an entry was deleted, inserted or moved)`, e.seq);
+      break;
+    }
+    if (i === 0) {
+      report.case = e.case;
+      if (e.action !== 'case-open') bad('the first entry is not case-open', e.seq);
+      prev = genesisHash(e.case);
+    } else if (e.case !== report.case) {
+      bad(`belongs to case '${e.case}', not '${report.case}'`, e.seq);
+    }
+    if (report.firstBad) break;
+    if (e.prev !== prev) {
+      bad(`prev ${e.prev.slice(0, 16)}… does not match the previous entry's hash ${prev!.slice(0, 16)}… (an earlier entry was changed, removed or reordered)`, e.seq);
+      break;
+    }
+    const bytes = entryBytes(e);
+    const cert = certFor(e.sig.cert);
+    if (!cert) {
+      bad(`certificate ${e.sig.cert.slice(0, 16)}… is missing from ${join(dir, CERTS_DIR)} or does not match its fingerprint`, e.seq);
+      break;
+    }
+    if (!verifySignature('sha256', bytes, cert.key, Buffer.from(e.sig.value, 'base64'))) {
+      bad('signature does not verify: the entry was changed after it was signed, or signed by another key', e.seq);
+      break;
+    }
+    if (e.sig.cert !== e.actor.cert) {
+      bad(`signed with certificate ${e.sig.cert.slice(0, 16)}…, but the actor ${e.actor.name} is certificate ${e.actor.cert.slice(0, 16)}…`, e.seq);
+      break;
+    }
+    const subject = describeCert(cert.pem);
+    if (subject.name !== e.actor.name) {
+      bad(`signed by the certificate of '${subject.name}', but the entry names '${e.actor.name}' as actor`, e.seq);
+      break;
+    }
+    const known = actorCert.get(e.actor.name);
+    if (known && known !== e.actor.cert) {
+      bad(`${e.actor.name} signed earlier entries with certificate ${known.slice(0, 16)}…, this one with ${e.actor.cert.slice(0, 16)}…: not the named actor's key`, e.seq);
+      break;
+    }
+    if (!certValidAt(cert.pem, new Date(e.time.utc))) {
+      bad(`certificate of ${e.actor.name} was not valid at ${e.time.utc} (valid ${subject.notBefore} to ${subject.notAfter})`, e.seq);
+      break;
+    }
+    if (e.time.utc < lastTime) {
+      bad(`time ${e.time.utc} is earlier than the previous entry's ${lastTime}`, e.seq);
+      break;
+    }
+    if (e.action === 'transfer') {
+      const to = e.details.to as { name?: string; cert?: string } | undefined;
+      if (!to?.cert) {
+        bad('transfer without a recipient certificate', e.seq);
+        break;
+      }
+      open.set(e.seq, { seq: e.seq, from: e.actor.name, to: to.name ?? to.cert, toCert: to.cert, reason: String(e.details.reason ?? '') });
+    } else if (e.action === 'accept') {
+      const t = open.get(Number(e.details.transferSeq));
+      if (!t) {
+        bad(`accepts transfer #${String(e.details.transferSeq)}, which is not an open transfer`, e.seq);
+        break;
+      }
+      if (t.toCert !== e.actor.cert) {
+        bad(`transfer #${t.seq} was to ${t.to}, but ${e.actor.name} accepted it`, e.seq);
+        break;
+      }
+      open.delete(t.seq);
+    }
+    actorCert.set(e.actor.name, e.actor.cert);
+    actorRole.set(e.actor.name, e.actor.role);
+    lastTime = e.time.utc;
+    prev = sha256Hex(bytes);
+    hashes.set(prev, e.seq);
+    report.entries = i + 1;
+    report.head = { seq: e.seq, hash: prev };
+  }
+  report.signers = [...actorCert].map(([name, cert]) => ({ name, role: actorRole.get(name) ?? '', cert }));
+  report.openTransfers = [...open.values()].map(({ toCert: _c, ...t }) => t);
+  if (o.expectHead) {
+    const want = o.expectHead.toLowerCase();
+    const at = hashes.get(want);
+    report.expectHead = { hash: want, found: at !== undefined, ...(at === undefined ? {} : { at }) };
+    if (at === undefined && !report.firstBad) {
+      report.firstBad = {
+        line: lines.length + 1,
+        reason: `the expected head ${want.slice(0, 16)}… is not in the ledger: entries were cut off the end, or the history was rewritten`,
+      };
+    }
+  }
+  if (lines.length === 0 && !report.firstBad) report.firstBad = { line: 1, reason: 'the ledger has no entries' };
+  report.verdict = report.firstBad ? 'invalid' : report.openTransfers.length > 0 ? 'open-transfers' : 'ok';
+  return report;
+}
+
+/** Every entry as parsed (for display); verification is verifyLedger's job. */
+export function readEntries(dir: string): { entries: LedgerEntry[]; torn?: { line: number; bytes: number } } {
+  const { lines, torn } = splitLedger(ledgerPath(dir));
+  const entries: LedgerEntry[] = [];
+  for (const l of lines) {
+    try {
+      entries.push(JSON.parse(l) as LedgerEntry);
+    } catch {
+      break;
+    }
+  }
+  return { entries, ...(torn ? { torn } : {}) };
+}
+
+/** The current head, signed by `signer` so it can be anchored elsewhere and checked later. */
+export function signedHead(dir: string, signer: Signer, env: Environment = systemEnvironment): SignedHead {
+  const r = verifyLedger(dir);
+  if (!r.head || r.verdict === 'invalid') {
+    throw new CustosError('LEDGER_INVALID', `${r.path}: cannot sign the head of a ledger that does not verify (${r.firstBad?.reason ?? 'empty'})`, { path: r.path });
+  }
+  const body = { case: r.case!, seq: r.head.seq, hash: r.head.hash, at: env.now().toISOString(), signer: { name: signer.identity.name, cert: signer.identity.fingerprint } };
+  return { ...body, sig: signer.sign(canonicalBytes(body)) };
+}
+
+/**
+ * Cuts a torn last line off the ledger (keeping its bytes in a side file for the record) and
+ * appends a signed `repair` entry that says what was removed. Never touches complete entries.
+ */
+export async function repairLedger(dir: string, signer: Signer, env: Environment = systemEnvironment): Promise<LedgerEntry> {
+  const file = ledgerPath(dir);
+  return withLock(dir, () => {
+    const { lines, torn } = splitLedger(file);
+    if (!torn) throw new CustosError('INVALID_INPUT', `${file}: nothing to repair, the last line is complete`, { path: file, hint: 'custos ledger verify checks the whole chain.' });
+    const buf = readFileSync(file);
+    const keep = buf.length - torn.bytes;
+    const removed = buf.subarray(keep);
+    const side = `${file}.torn-${env.now().toISOString().replace(/[:.]/g, '')}`;
+    writeFileSync(side, removed);
+    const fd = openSync(file, 'r+');
+    try {
+      ftruncateSync(fd, keep);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    const last = JSON.parse(lines[lines.length - 1]!) as LedgerEntry;
+    keepCert(dir, signer);
+    const entry = buildEntry(
+      { seq: last.seq + 1, caseId: last.case, prev: entryHash(last) },
+      { action: 'repair', details: { removedLine: torn.line, removedBytes: torn.bytes, removedSha256: sha256Hex(removed), keptIn: side } },
+      signer,
+      env,
+      last.time.utc,
+    );
+    writeLine(file, entry);
+    return entry;
+  });
+}

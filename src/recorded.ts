@@ -1,0 +1,96 @@
+/** The evidence-handling commands with their chain-of-custody entries: the one place where acquisition, verification and the ledger meet. */
+import { readFileSync } from 'node:fs';
+import { acquire, type AcquireOptions, type AcquireResult } from './acquire/acquire';
+import { isCustosError } from './errors';
+import { type Environment, systemEnvironment } from './host';
+import type { Algorithm } from './hash/algorithms';
+import { describeSource, type SourceInfo } from './source/info';
+import { type FileHashes, hashFiles, type HashFilesOptions } from './verify/hash-files';
+import { verifyTarget, type VerifyOptions, type VerifyResult } from './verify/verify';
+import { sha256Hex } from './custody/canonical';
+import { custosHome, loadSigner, type Signer } from './custody/identity';
+import { appendEntry, type EntryInput, type LedgerEntry } from './custody/ledger';
+
+/** Where and as whom evidence handling is recorded. */
+export interface Custody {
+  caseDir: string;
+  signer: Signer;
+  purpose?: string;
+  env?: Environment;
+}
+
+/** Opens the signer for a case folder (identity from CUSTOS_HOME, key unlocked with the passphrase). */
+export function openCustody(o: { caseDir: string; identity?: string; passphrase: string; purpose?: string; home?: string; env?: Environment }): Custody {
+  const env = o.env ?? systemEnvironment;
+  return { caseDir: o.caseDir, signer: loadSigner(o.home ?? custosHome(), o.identity, o.passphrase, env.now()), purpose: o.purpose, env };
+}
+
+/** Appends one entry for this custody session. */
+export function record(c: Custody, input: EntryInput): Promise<LedgerEntry> {
+  return appendEntry(c.caseDir, { ...input, ...(c.purpose && !input.purpose ? { purpose: c.purpose } : {}) }, c.signer, c.env);
+}
+
+function failure(err: unknown): Record<string, unknown> {
+  return isCustosError(err) ? { error: { code: err.code, message: err.message } } : { error: { code: 'INTERNAL', message: String((err as Error)?.message ?? err) } };
+}
+
+/** Acquires, recording acquire-start before the first read and acquire-complete (or -failed) after. */
+export async function acquireRecorded(o: AcquireOptions, c?: Custody): Promise<AcquireResult> {
+  if (!c) return acquire(o);
+  const evidence = [o.case?.evidenceNumber ?? o.source];
+  await record(c, { action: 'acquire-start', evidence, details: { source: o.source, outDir: o.outDir, format: o.format, algorithms: o.algorithms, resume: Boolean(o.resume) } });
+  try {
+    const r = await acquire({ ...o, env: o.env ?? c.env });
+    await record(c, {
+      action: 'acquire-complete',
+      evidence,
+      details: {
+        source: o.source,
+        sourceSize: r.manifest.source.sizeBytes,
+        hashes: r.hashes,
+        readErrors: r.readErrors,
+        outputs: r.outputs.map((f) => ({ path: f.path, size: f.size, hashes: f.hashes })),
+        manifest: { path: r.manifestPath, sha256: sha256Hex(readFileSync(r.manifestPath)) },
+        verification: r.verification,
+        writeBlock: { method: r.manifest.writeBlock.method, readOnlyAtEnd: r.manifest.writeBlock.readOnlyAtEnd },
+      },
+    });
+    return r;
+  } catch (err) {
+    await record(c, { action: 'acquire-failed', evidence, details: { source: o.source, ...failure(err) } });
+    throw err;
+  }
+}
+
+/** Verifies, recording the result (each algorithm's comparison) as a verify entry. */
+export async function verifyRecorded(target: string, o: VerifyOptions, c?: Custody): Promise<VerifyResult> {
+  const r = await verifyTarget(target, o);
+  if (c) {
+    await record(c, {
+      action: 'verify',
+      evidence: [target],
+      details: {
+        target,
+        ...(r.manifest ? { manifest: r.manifest } : {}),
+        verdict: r.verdict,
+        image: { size: r.image.size, files: r.image.files.map((f) => f.path), comparisons: r.image.comparisons },
+        ...(r.source ? { source: { path: r.source.path, comparisons: r.source.comparisons, readErrors: r.source.readErrors } } : {}),
+      },
+    });
+  }
+  return r;
+}
+
+/** Hashes files, recording what was hashed and the values. */
+export async function hashRecorded(paths: string[], algorithms: Algorithm[], o: HashFilesOptions, c?: Custody): Promise<FileHashes[]> {
+  const files = await hashFiles(paths, algorithms, o);
+  if (c) await record(c, { action: 'hash', evidence: paths, details: { files } });
+  return files;
+}
+
+/** Describes a source, recording that it was examined. */
+export async function infoRecorded(path: string, c?: Custody): Promise<SourceInfo> {
+  const info = describeSource(path);
+  if (c) await record(c, { action: 'info', evidence: [path], details: { source: info } });
+  return info;
+}
