@@ -73,3 +73,8 @@ export function fixedEnvironment(at = '2026-03-14T09:26:53Z'): import('../src/ho
 export function sameBytes(a: string, b: string): boolean {
   return spawnSync('cmp', ['-s', a, b]).status === 0;
 }
+
+/** A clock that advances one second per call from `at`, for ledgers with ordered timestamps. */
+export function tickingEnvironment(at = '2026-03-14T09:26:53Z'): import('../src/host').Environment {
+  return fixedEnvironment(at);
+}

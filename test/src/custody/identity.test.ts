@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createIdentity, findIdentity, importIdentity, listIdentities, loadSigner } from '../../../src/custody/identity';
+import { makeTempDir, tool } from '../../helpers';
+
+let tmp: ReturnType<typeof makeTempDir>;
+beforeAll(() => {
+  tmp = makeTempDir();
+});
+afterAll(() => tmp.cleanup());
+
+const PASS = 'correct horse battery';
+
+test('create: RSA-3072 self-signed certificate that openssl reads as specified, key encrypted and 0600', () => {
+  const home = join(tmp.dir, 'h1');
+  const r = createIdentity({ name: 'Alex Morgan', role: 'examiner', email: 'alex@lab.example', organization: 'Lab X', passphrase: PASS, home });
+  const dir = findIdentity(home).dir;
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  expect(statSync(key).mode & 0o777).toBe(0o600);
+  expect(readFileSync(key, 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+  const text = tool('openssl', ['x509', '-in', cert, '-noout', '-text']);
+  expect(text).toMatch(/Public-Key: \(3072 bit\)/);
+  expect(text).toMatch(/Subject: CN = Alex Morgan, title = examiner, O = Lab X, emailAddress = alex@lab.example/);
+  expect(text).toMatch(/X509v3 Key Usage: critical\s+Digital Signature, Non Repudiation/);
+  expect(text).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
+  // The fingerprint is SHA-256 over the DER certificate, as any tool computes it.
+  const der = spawnSync('openssl', ['x509', '-in', cert, '-outform', 'DER']).stdout;
+  expect(r.fingerprint).toBe(require('node:crypto').createHash('sha256').update(der).digest('hex'));
+  // openssl can open the key with the passphrase, and only with it.
+  expect(spawnSync('openssl', ['pkey', '-in', key, '-passin', `pass:${PASS}`, '-noout']).status).toBe(0);
+  expect(spawnSync('openssl', ['pkey', '-in', key, '-passin', 'pass:wrong-pass', '-noout']).status).not.toBe(0);
+  expect(listIdentities(home).map((i) => i.name)).toEqual(['Alex Morgan']);
+});
+
+test('a wrong passphrase, a short one, an expired certificate: clear errors', () => {
+  const home = join(tmp.dir, 'h2');
+  createIdentity({ name: 'Old Cert', role: 'examiner', passphrase: PASS, home, now: new Date('2020-01-01T00:00:00Z'), days: 30 });
+  expect(() => loadSigner(home, undefined, 'not the passphrase', new Date('2020-01-05T00:00:00Z'))).toThrow(expect.objectContaining({ code: 'WRONG_PASSPHRASE' }));
+  expect(() => loadSigner(home, undefined, PASS)).toThrow(expect.objectContaining({ code: 'CERT_INVALID', message: expect.stringContaining('expired on 2020-01-31') }));
+  expect(loadSigner(home, undefined, PASS, new Date('2020-01-05T00:00:00Z')).identity.name).toBe('Old Cert');
+  expect(() => createIdentity({ name: 'X', role: 'y', passphrase: 'short', home })).toThrow(expect.objectContaining({ code: 'USAGE' }));
+});
+
+test('import: a certificate issued by a CA (made here with openssl), and a key that does not match it', () => {
+  const d = join(tmp.dir, 'ca');
+  require('node:fs').mkdirSync(d);
+  const ossl = (...a: string[]) => tool('openssl', a, d);
+  // An independent CA: openssl makes the root and issues the examiner's certificate.
+  ossl('req', '-x509', '-newkey', 'rsa:3072', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=Lab X Root CA', '-days', '30');
+  ossl('req', '-newkey', 'rsa:3072', '-nodes', '-keyout', 'sam.key', '-out', 'sam.csr', '-subj', '/CN=Sam Lee/title=lab analyst/O=Lab X');
+  ossl('x509', '-req', '-in', 'sam.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'sam.pem', '-days', '30');
+  const home = join(tmp.dir, 'h3');
+  const r = importIdentity({ certPath: join(d, 'sam.pem'), keyPath: join(d, 'sam.key'), passphrase: PASS, home });
+  expect(r).toMatchObject({ name: 'Sam Lee', role: 'lab analyst', organization: 'Lab X', selfSigned: false, issuer: 'CN=Lab X Root CA' });
+  expect(statSync(join(findIdentity(home, 'Sam Lee').dir, 'key.pem')).mode & 0o777).toBe(0o600);
+  const signer = loadSigner(home, 'Sam Lee', PASS);
+  const sig = Buffer.from(signer.sign(Buffer.from('hello')), 'base64');
+  writeFileSync(join(d, 'msg'), 'hello');
+  writeFileSync(join(d, 'msg.sig'), sig);
+  ossl('x509', '-in', 'sam.pem', '-pubkey', '-noout', '-out', 'sam.pub');
+  expect(ossl('dgst', '-sha256', '-verify', 'sam.pub', '-signature', 'msg.sig', 'msg')).toContain('Verified OK');
+
+  expect(() => importIdentity({ certPath: join(d, 'sam.pem'), keyPath: join(d, 'ca.key'), passphrase: PASS, home: join(tmp.dir, 'h4') })).toThrow(
+    expect.objectContaining({ code: 'KEY_MISMATCH' }),
+  );
+  expect(() => importIdentity({ certPath: join(d, 'sam.csr'), keyPath: join(d, 'sam.key'), passphrase: PASS, home: join(tmp.dir, 'h5') })).toThrow(
+    expect.objectContaining({ code: 'CERT_INVALID' }),
+  );
+});
