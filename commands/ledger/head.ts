@@ -11,7 +11,7 @@ export default class LedgerHead extends CustosCommand {
   async run(): Promise<SignedHead> {
     const { flags } = await this.parse(LedgerHead);
     const caseDir = this.caseDir(flags);
-    const h = signedHead(caseDir, (await this.custody(flags))!.signer);
+    const h = await signedHead(caseDir, (await this.custody(flags))!.signer);
     if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(h, null, 2)}\n`);
     this.log(`case ${h.case}: head seq ${h.seq} sha256 ${h.hash}\nsigned by ${h.signer.name} (${h.signer.cert}) at ${h.at}`);
     return h;

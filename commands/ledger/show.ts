@@ -1,15 +1,15 @@
-import { type LedgerEntry, readEntries, verifyLedger } from '../../src/custody/ledger';
+import { type LedgerEntry, type LedgerReport, readEntries, verifyLedger } from '../../src/custody/ledger';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerShow extends CustosCommand {
   static override summary = 'Show the custody ledger as a readable timeline, with open transfers.';
   static override flags = { 'case-dir': custodyFlags['case-dir'] };
 
-  async run(): Promise<{ entries: LedgerEntry[]; openTransfers: ReturnType<typeof verifyLedger>['openTransfers']; verdict: string }> {
+  async run(): Promise<{ entries: LedgerEntry[]; openTransfers: LedgerReport['openTransfers']; verdict: string }> {
     const { flags } = await this.parse(LedgerShow);
     const dir = this.caseDir(flags);
     const { entries } = readEntries(dir);
-    const r = verifyLedger(dir);
+    const r = await verifyLedger(dir);
     for (const e of entries) {
       const what = e.action === 'note' ? String(e.details.text) : e.action === 'transfer' ? `to ${(e.details.to as { name: string }).name}: ${String(e.details.reason)}` : summary(e);
       this.log(`#${String(e.seq).padStart(4)}  ${e.time.utc} (${e.time.offset})  ${e.actor.name} [${e.actor.role}]  ${e.action.padEnd(16)} ${e.evidence.join(',')}  ${what}${e.purpose ? `  — ${e.purpose}` : ''}`);

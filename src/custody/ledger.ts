@@ -1,6 +1,7 @@
 import { randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
 import { CustosError, fromFsError } from '../errors';
 import { syncDir } from '../fsutil';
@@ -8,7 +9,9 @@ import { type Environment, formatOffset, systemEnvironment } from '../host';
 import { schemaProblems } from '../schema';
 import { toolInfo } from '../tool';
 import { canonicalBytes, sha256Hex } from './canonical';
-import { certFingerprint, certPublicKey, certValidAt, describeCert, type Signer } from './identity';
+import { certPublicKey, describeCert, type Signer } from './identity';
+import type { SigReply, SigRequest } from './verify-worker';
+import { workerScript } from '../workers';
 
 export const LEDGER_FILE = 'custody.jsonl';
 export const CERTS_DIR = 'certs';
@@ -291,17 +294,105 @@ function splitLedger(file: string): ParsedLedger {
  * that never go backwards, and transfers accepted by their recipient. With `expectHead`, a
  * ledger that no longer contains that head (tail cut off, history rewritten) fails.
  */
-export function verifyLedger(dir: string, o: { expectHead?: string } = {}): LedgerReport {
+export async function verifyLedger(dir: string, o: { expectHead?: string; parallelFrom?: number } = {}): Promise<LedgerReport> {
   const file = ledgerPath(dir);
   const { lines, torn } = splitLedger(file);
-  const keys = new Map<string, { key: KeyObject; pem: string } | null>();
+  if (lines.length < (o.parallelFrom ?? PARALLEL_FROM)) return checkLines(dir, file, lines, torn, o, inlineSignatures);
+  // Signatures are checked on another thread while this one walks the chain; should any fail,
+  // the ledger is walked again in order so that the report names exactly the first bad entry.
+  const checker = new SignatureWorker();
+  try {
+    const report = checkLines(dir, file, lines, torn, o, checker.collect);
+    if ((await checker.failures()).length === 0) return report;
+  } finally {
+    await checker.close();
+  }
+  return checkLines(dir, file, lines, torn, o, inlineSignatures);
+}
+
+/** Ledgers at least this long have their signatures verified on a worker thread. */
+const PARALLEL_FROM = 2000;
+
+/** Checks one signature: inline it answers now; the worker collects and answers later (true meanwhile). */
+type SignatureCheck = (index: number, bytes: Buffer, e: LedgerEntry, cert: CertFacts) => boolean;
+interface CertFacts {
+  key: KeyObject;
+  spki: string;
+  name: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+const inlineSignatures: SignatureCheck = (_i, bytes, e, cert) => verifySignature('sha256', bytes, cert.key, Buffer.from(e.sig.value, 'base64'));
+
+class SignatureWorker {
+  private readonly worker: Worker;
+  private batch: { index: number; bytes: Uint8Array; sig: string; cert: string }[] = [];
+  private sent = 0;
+  private readonly replies: Promise<number[]>[] = [];
+  private readonly waiting = new Map<number, { resolve: (f: number[]) => void; reject: (e: unknown) => void }>();
+  private readonly certsSent = new Set<string>();
+
+  constructor() {
+    const { file, execArgv } = workerScript(__dirname, 'verify-worker');
+    this.worker = new Worker(file, { execArgv });
+    this.worker.on('message', (m: SigReply) => {
+      this.waiting.get(m.id)?.resolve(m.failed);
+      this.waiting.delete(m.id);
+    });
+    this.worker.on('error', (e) => {
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    });
+  }
+
+  readonly collect: SignatureCheck = (index, bytes, e, cert) => {
+    if (!this.certsSent.has(e.sig.cert)) {
+      this.certsSent.add(e.sig.cert);
+      this.worker.postMessage({ type: 'certs', certs: [[e.sig.cert, cert.spki]] } satisfies SigRequest);
+    }
+    this.batch.push({ index, bytes, sig: e.sig.value, cert: e.sig.cert });
+    if (this.batch.length >= 1000) this.flush();
+    return true;
+  };
+
+  private flush(): void {
+    if (this.batch.length === 0) return;
+    const id = this.sent++;
+    this.replies.push(new Promise<number[]>((resolve, reject) => this.waiting.set(id, { resolve, reject })));
+    this.worker.postMessage({ type: 'batch', id, items: this.batch } satisfies SigRequest);
+    this.batch = [];
+  }
+
+  async failures(): Promise<number[]> {
+    this.flush();
+    return (await Promise.all(this.replies)).flat();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+function checkLines(
+  dir: string,
+  file: string,
+  lines: string[],
+  torn: ParsedLedger['torn'],
+  o: { expectHead?: string },
+  checkSignature: SignatureCheck,
+): LedgerReport {
+  // Certificates are parsed once each: a ledger has few signers and many entries.
+  const keys = new Map<string, CertFacts | null>();
   const certFor = (fp: string) => {
     if (!keys.has(fp)) {
       const p = certPath(dir, fp);
       if (!existsSync(p)) keys.set(fp, null);
       else {
         const pem = readFileSync(p, 'utf8');
-        keys.set(fp, certFingerprint(pem) === fp ? { key: certPublicKey(pem), pem } : null);
+        const d = describeCert(pem);
+        const key = certPublicKey(pem);
+        keys.set(fp, d.fingerprint === fp ? { key, spki: key.export({ type: 'spki', format: 'pem' }) as string, name: d.name, notBefore: d.notBefore, notAfter: d.notAfter } : null);
       }
     }
     return keys.get(fp) ?? undefined;
@@ -357,7 +448,7 @@ export function verifyLedger(dir: string, o: { expectHead?: string } = {}): Ledg
       bad(`certificate ${e.sig.cert.slice(0, 16)}… is missing from ${join(dir, CERTS_DIR)} or does not match its fingerprint`, e.seq);
       break;
     }
-    if (!verifySignature('sha256', bytes, cert.key, Buffer.from(e.sig.value, 'base64'))) {
+    if (!checkSignature(i, bytes, e, cert)) {
       bad('signature does not verify: the entry was changed after it was signed, or signed by another key', e.seq);
       break;
     }
@@ -365,9 +456,8 @@ export function verifyLedger(dir: string, o: { expectHead?: string } = {}): Ledg
       bad(`signed with certificate ${e.sig.cert.slice(0, 16)}…, but the actor ${e.actor.name} is certificate ${e.actor.cert.slice(0, 16)}…`, e.seq);
       break;
     }
-    const subject = describeCert(cert.pem);
-    if (subject.name !== e.actor.name) {
-      bad(`signed by the certificate of '${subject.name}', but the entry names '${e.actor.name}' as actor`, e.seq);
+    if (cert.name !== e.actor.name) {
+      bad(`signed by the certificate of '${cert.name}', but the entry names '${e.actor.name}' as actor`, e.seq);
       break;
     }
     const known = actorCert.get(e.actor.name);
@@ -375,8 +465,9 @@ export function verifyLedger(dir: string, o: { expectHead?: string } = {}): Ledg
       bad(`${e.actor.name} signed earlier entries with certificate ${known.slice(0, 16)}…, this one with ${e.actor.cert.slice(0, 16)}…: not the named actor's key`, e.seq);
       break;
     }
-    if (!certValidAt(cert.pem, new Date(e.time.utc))) {
-      bad(`certificate of ${e.actor.name} was not valid at ${e.time.utc} (valid ${subject.notBefore} to ${subject.notAfter})`, e.seq);
+    const at = new Date(e.time.utc).toISOString();
+    if (at < cert.notBefore || at > cert.notAfter) {
+      bad(`certificate of ${e.actor.name} was not valid at ${e.time.utc} (valid ${cert.notBefore} to ${cert.notAfter})`, e.seq);
       break;
     }
     if (e.time.utc < lastTime) {
@@ -443,8 +534,8 @@ export function readEntries(dir: string): { entries: LedgerEntry[]; torn?: { lin
 }
 
 /** The current head, signed by `signer` so it can be anchored elsewhere and checked later. */
-export function signedHead(dir: string, signer: Signer, env: Environment = systemEnvironment): SignedHead {
-  const r = verifyLedger(dir);
+export async function signedHead(dir: string, signer: Signer, env: Environment = systemEnvironment): Promise<SignedHead> {
+  const r = await verifyLedger(dir);
   if (!r.head || r.verdict === 'invalid') {
     throw new CustosError('LEDGER_INVALID', `${r.path}: cannot sign the head of a ledger that does not verify (${r.firstBad?.reason ?? 'empty'})`, { path: r.path });
   }

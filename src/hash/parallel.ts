@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type Algorithm, ALGORITHMS } from './algorithms';
 import type { HashSet } from './hashset';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol';
+import { workerScript } from '../workers';
 
 /**
  * Relative cost per byte on one core (NOTES.md speed table: MD5 ~470 MiB/s, SHA-1 ~1250,
@@ -45,16 +44,6 @@ export interface ParallelHasherOptions {
 }
 
 /**
- * The worker script: the compiled one beside this module, or, when running from the TypeScript
- * sources (tests, bin/dev.js), the .ts file through ts-node.
- */
-function workerScript(): { file: string; execArgv: string[] } {
-  const js = join(__dirname, 'worker.js');
-  if (existsSync(js)) return { file: js, execArgv: [] };
-  return { file: join(__dirname, 'worker.ts'), execArgv: ['--require', 'ts-node/register/transpile-only'] };
-}
-
-/**
  * Hashes a stream that arrives as ranges of shared memory, with the algorithms spread over
  * worker threads so that each core runs its share in parallel (one read, many digests).
  */
@@ -71,7 +60,7 @@ export class ParallelHasher {
     readonly algorithms: readonly Algorithm[],
     options: ParallelHasherOptions = {},
   ) {
-    const { file, execArgv } = workerScript();
+    const { file, execArgv } = workerScript(__dirname, 'worker');
     const groups = planWorkers(algorithms, options.maxWorkers ?? availableParallelism());
     let reject!: (e: Error) => void;
     this.failed = new Promise<never>((_, r) => {

@@ -54,8 +54,8 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
-test('an intact ledger verifies; its head is the SHA-256 of the last entry\'s RFC 8785 bytes', () => {
-  const r = verifyLedger(template);
+test('an intact ledger verifies; its head is the SHA-256 of the last entry\'s RFC 8785 bytes', async () => {
+  const r = (await verifyLedger(template));
   expect(r).toMatchObject({ verdict: 'ok', entries: 6, case: '2026-0314-HARBOUR', openTransfers: [] });
   const last = JSON.parse(lines(template)[5]!) as LedgerEntry;
   const { sig: _s, ...unsigned } = last;
@@ -66,51 +66,51 @@ test('an intact ledger verifies; its head is the SHA-256 of the last entry\'s RF
 });
 
 describe('the tamper matrix: each change is caught at the right entry', () => {
-  test('a changed byte in an entry → its signature fails (line 4, seq 3)', () => {
+  test('a changed byte in an entry → its signature fails (line 4, seq 3)', async () => {
     const d = copy();
     const ls = lines(d);
     ls[3] = ls[3]!.replace('Sealed', 'Sealad');
     writeLines(d, ls);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 4, seq: 3, reason: expect.stringContaining('signature does not verify') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 4, seq: 3, reason: expect.stringContaining('signature does not verify') });
   });
 
-  test('a changed prev → the chain breaks at that entry', () => {
+  test('a changed prev → the chain breaks at that entry', async () => {
     const d = copy();
     const ls = lines(d);
     const e = JSON.parse(ls[2]!);
     e.prev = e.prev.replace(/^./, (c: string) => (c === '0' ? '1' : '0'));
     ls[2] = JSON.stringify(e);
     writeLines(d, ls);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 3, seq: 2, reason: expect.stringContaining('prev') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 3, seq: 2, reason: expect.stringContaining('prev') });
   });
 
-  test('a deleted entry → sequence gap at the next line', () => {
+  test('a deleted entry → sequence gap at the next line', async () => {
     const d = copy();
     const ls = lines(d);
     ls.splice(2, 1);
     writeLines(d, ls);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 3, seq: 3, reason: expect.stringContaining('sequence number 3 where 2') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 3, seq: 3, reason: expect.stringContaining('sequence number 3 where 2') });
   });
 
-  test('a deleted entry with the later ones renumbered → the chain breaks there', () => {
+  test('a deleted entry with the later ones renumbered → the chain breaks there', async () => {
     const d = copy();
     const ls = lines(d).map((l) => JSON.parse(l));
     ls.splice(2, 1);
     for (let i = 2; i < ls.length; i++) ls[i].seq = i;
     writeLines(d, ls.map((e) => JSON.stringify(e)));
     // The renumbered entry's prev still names the deleted one: the chain catches it before the signature does.
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 3, seq: 2, reason: expect.stringContaining('prev') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 3, seq: 2, reason: expect.stringContaining('prev') });
   });
 
-  test('two entries swapped → sequence error where the order breaks', () => {
+  test('two entries swapped → sequence error where the order breaks', async () => {
     const d = copy();
     const ls = lines(d);
     [ls[3], ls[4]] = [ls[4]!, ls[3]!];
     writeLines(d, ls);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 4, seq: 4, reason: expect.stringContaining('sequence') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 4, seq: 4, reason: expect.stringContaining('sequence') });
   });
 
-  test('an entry re-signed by another key (attacker keeps the actor) → signer is not the actor', () => {
+  test('an entry re-signed by another key (attacker keeps the actor) → signer is not the actor', async () => {
     const d = copy();
     const ls = lines(d);
     const { sig: _s, ...e } = JSON.parse(ls[3]!) as LedgerEntry;
@@ -119,10 +119,10 @@ describe('the tamper matrix: each change is caught at the right entry', () => {
     writeLines(d, ls);
     cpSync(join(template, 'certs'), join(d, 'certs'), { recursive: true });
     writeFileSync(join(d, 'certs', `${mallory.identity.fingerprint}.pem`), mallory.certPem);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 4, seq: 3, reason: expect.stringContaining('but the actor Alex Morgan is certificate') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 4, seq: 3, reason: expect.stringContaining('but the actor Alex Morgan is certificate') });
   });
 
-  test("an entry re-signed as the actor with the attacker's certificate → not that actor's certificate", () => {
+  test("an entry re-signed as the actor with the attacker's certificate → not that actor's certificate", async () => {
     const d = copy();
     const ls = lines(d);
     const { sig: _s, ...e } = JSON.parse(ls[5]!) as LedgerEntry;
@@ -130,10 +130,10 @@ describe('the tamper matrix: each change is caught at the right entry', () => {
     ls[5] = JSON.stringify(signAs(e, mallory));
     writeLines(d, ls);
     writeFileSync(join(d, 'certs', `${mallory.identity.fingerprint}.pem`), mallory.certPem);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 6, seq: 5, reason: expect.stringContaining("signed by the certificate of 'Mallory'") });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 6, seq: 5, reason: expect.stringContaining("signed by the certificate of 'Mallory'") });
   });
 
-  test('the last entry forged with a second certificate in the same name → not the named actor\'s key', () => {
+  test('the last entry forged with a second certificate in the same name → not the named actor\'s key', async () => {
     const d = copy();
     const ls = lines(d);
     const { sig: _s, ...e } = JSON.parse(ls[5]!) as LedgerEntry;
@@ -142,38 +142,38 @@ describe('the tamper matrix: each change is caught at the right entry', () => {
     ls[5] = JSON.stringify(signAs(e, fakeAlex));
     writeLines(d, ls);
     writeFileSync(join(d, 'certs', `${fakeAlex.identity.fingerprint}.pem`), fakeAlex.certPem);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 6, seq: 5, reason: expect.stringContaining("not the named actor's key") });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 6, seq: 5, reason: expect.stringContaining("not the named actor's key") });
   });
 
-  test('an entry that breaks the schema → named with the schema problem', () => {
+  test('an entry that breaks the schema → named with the schema problem', async () => {
     const d = copy();
     const ls = lines(d);
     const e = JSON.parse(ls[2]!);
     e.extra = 'smuggled';
     ls[2] = JSON.stringify(e);
     writeLines(d, ls);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 3, seq: 2, reason: expect.stringContaining('must NOT have additional properties') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 3, seq: 2, reason: expect.stringContaining('must NOT have additional properties') });
   });
 
-  test('a line that is not JSON → named', () => {
+  test('a line that is not JSON → named', async () => {
     const d = copy();
     const ls = lines(d);
     ls[1] = ls[1]!.slice(0, 40);
     writeLines(d, ls);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 2, reason: expect.stringContaining('not valid JSON') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 2, reason: expect.stringContaining('not valid JSON') });
   });
 
-  test('tail truncation: invisible to the chain alone, caught against the expected head', () => {
-    const head = verifyLedger(template).head!.hash;
+  test('tail truncation: invisible to the chain alone, caught against the expected head', async () => {
+    const head = (await verifyLedger(template)).head!.hash;
     const d = copy();
     writeLines(d, lines(d).slice(0, 4));
-    expect(verifyLedger(d).verdict).toBe('ok');
-    const r = verifyLedger(d, { expectHead: head });
+    expect((await verifyLedger(d)).verdict).toBe('ok');
+    const r = (await verifyLedger(d, { expectHead: head }));
     expect(r.verdict).toBe('invalid');
     expect(r.firstBad!.reason).toContain('cut off the end');
     // An older head is still found: a ledger may grow after its head was anchored.
-    const older = verifyLedger(d).head!.hash;
-    expect(verifyLedger(template, { expectHead: older })).toMatchObject({ verdict: 'ok', expectHead: { found: true, at: 3 } });
+    const older = (await verifyLedger(d)).head!.hash;
+    expect((await verifyLedger(template, { expectHead: older }))).toMatchObject({ verdict: 'ok', expectHead: { found: true, at: 3 } });
   });
 
   test('a timestamp earlier than the previous entry → refused on append, caught on verify', async () => {
@@ -186,14 +186,26 @@ describe('the tamper matrix: each change is caught at the right entry', () => {
     const e: Omit<LedgerEntry, 'sig'> = { ...last, seq: 6, id: '00000000-0000-4000-8000-000000000000', prev: entryHash(last), time: { ...last.time, utc: '2026-03-14T08:00:00.000Z' } };
     delete (e as { sig?: unknown }).sig;
     writeLines(d, [...ls, JSON.stringify(signAs(e, alex))]);
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 7, seq: 6, reason: expect.stringContaining('earlier than the previous entry') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 7, seq: 6, reason: expect.stringContaining('earlier than the previous entry') });
   });
 
   test("an entry dated outside its signer's certificate validity → caught", async () => {
     const d = copy();
     await appendEntry(d, { action: 'note', details: { text: 'late' } }, alex, fixedEnvironment('2031-01-01T00:00:00Z'));
-    expect(verifyLedger(d).firstBad).toMatchObject({ line: 7, seq: 6, reason: expect.stringContaining('was not valid at 2031') });
+    expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 7, seq: 6, reason: expect.stringContaining('was not valid at 2031') });
   });
+});
+
+test('signatures checked on a worker thread (long ledgers) give exactly the report of the in-order walk', async () => {
+  expect(await verifyLedger(template, { parallelFrom: 1 })).toEqual(await verifyLedger(template));
+  const d = copy();
+  const ls = lines(d);
+  ls[3] = ls[3]!.replace('Sealed', 'Sealad');
+  writeLines(d, ls);
+  const parallel = await verifyLedger(d, { parallelFrom: 1 });
+  expect(parallel).toEqual(await verifyLedger(d));
+  expect(parallel.firstBad).toMatchObject({ line: 4, seq: 3, reason: expect.stringContaining('signature') });
+  expect(parallel.head).toMatchObject({ seq: 2 });
 });
 
 describe('torn last line (a crash in the middle of a write)', () => {
@@ -201,13 +213,13 @@ describe('torn last line (a crash in the middle of a write)', () => {
     const d = copy();
     const full = JSON.stringify({ ...JSON.parse(lines(d)[5]!), seq: 6 });
     appendFileSync(ledgerFile(d), full.slice(0, 100));
-    const r = verifyLedger(d);
+    const r = (await verifyLedger(d));
     expect(r).toMatchObject({ verdict: 'ok', entries: 6, torn: { line: 7, bytes: 100 } });
     await expect(appendEntry(d, { action: 'note', details: { text: 'x' } }, alex, fixedEnvironment('2026-03-14T11:00:00Z'))).rejects.toMatchObject({ code: 'LEDGER_TORN' });
     const repair = await repairLedger(d, alex, fixedEnvironment('2026-03-14T11:00:00Z'));
     expect(repair).toMatchObject({ seq: 6, action: 'repair', details: { removedLine: 7, removedBytes: 100, removedSha256: sha256Hex(full.slice(0, 100)) } });
     expect(readFileSync(String(repair.details.keptIn), 'utf8')).toBe(full.slice(0, 100));
-    expect(verifyLedger(d)).toMatchObject({ verdict: 'ok', entries: 7 });
+    expect((await verifyLedger(d))).toMatchObject({ verdict: 'ok', entries: 7 });
     await expect(repairLedger(d, alex)).rejects.toMatchObject({ message: expect.stringContaining('nothing to repair') });
   });
 });
@@ -218,36 +230,36 @@ describe('transfer of custody', () => {
     const env = fixedEnvironment('2026-03-14T12:00:00Z');
     const t = await transferCustody(d, { to: 'Sam Lee', reason: 'to the lab for analysis', home }, alex, env);
     expect(t.details.to).toEqual({ name: 'Sam Lee', role: 'lab analyst', cert: sam.identity.fingerprint });
-    expect(verifyLedger(d)).toMatchObject({ verdict: 'open-transfers', openTransfers: [{ seq: 6, from: 'Alex Morgan', to: 'Sam Lee', reason: 'to the lab for analysis' }] });
+    expect((await verifyLedger(d))).toMatchObject({ verdict: 'open-transfers', openTransfers: [{ seq: 6, from: 'Alex Morgan', to: 'Sam Lee', reason: 'to the lab for analysis' }] });
     await expect(acceptCustody(d, {}, mallory, env)).rejects.toMatchObject({ message: expect.stringContaining('no open transfer to Mallory') });
 
     // A forged acceptance by someone else is caught by verification.
     const forged = copy();
     cpSync(d, forged, { recursive: true });
     await appendEntry(forged, { action: 'accept', details: { transferSeq: 6 } }, mallory, env);
-    expect(verifyLedger(forged).firstBad).toMatchObject({ line: 8, seq: 7, reason: expect.stringContaining('was to Sam Lee, but Mallory accepted it') });
+    expect((await verifyLedger(forged)).firstBad).toMatchObject({ line: 8, seq: 7, reason: expect.stringContaining('was to Sam Lee, but Mallory accepted it') });
 
     const a = await acceptCustody(d, { note: 'seal intact' }, sam, env);
     expect(a.details).toMatchObject({ transferSeq: 6, note: 'seal intact' });
-    expect(verifyLedger(d)).toMatchObject({ verdict: 'ok', openTransfers: [] });
+    expect((await verifyLedger(d))).toMatchObject({ verdict: 'ok', openTransfers: [] });
   });
 });
 
 describe('export for openssl: verify.sh checks the ledger without custos', () => {
-  test('passes on a good ledger, with the same head', () => {
+  test('passes on a good ledger, with the same head', async () => {
     const out = join(tmp.dir, 'export-good');
     expect(exportForOpenssl(template, out).entries).toBe(6);
-    const r = spawnSync('sh', [join(out, 'verify.sh'), verifyLedger(template).head!.hash], { encoding: 'utf8' });
+    const r = spawnSync('sh', [join(out, 'verify.sh'), (await verifyLedger(template)).head!.hash], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('OK: 6 entries');
-    expect(r.stdout).toContain(`head: seq 5 sha256 ${verifyLedger(template).head!.hash}`);
+    expect(r.stdout).toContain(`head: seq 5 sha256 ${(await verifyLedger(template)).head!.hash}`);
   });
 
   test.each([
     ['a changed entry', (ls: string[]) => ((ls[3] = ls[3]!.replace('Sealed', 'Sealad')), ls), 'entry 000003: signature does not verify'],
     ['a deleted entry', (ls: string[]) => (ls.splice(2, 1), ls), 'entry 000003: prev'],
     ['swapped entries', (ls: string[]) => ([ls[3], ls[4]] = [ls[4]!, ls[3]!], ls), 'entry 000004: prev'],
-  ])('fails on %s', (_label, tamper, message) => {
+  ])('fails on %s', async (_label, tamper, message) => {
     const d = copy();
     writeLines(d, tamper(lines(d)));
     const out = join(tmp.dir, `export-${n++}`);
@@ -257,9 +269,9 @@ describe('export for openssl: verify.sh checks the ledger without custos', () =>
     expect(r.stderr).toContain(`FAIL: ${message}`);
   });
 
-  test('fails when the head is not the one expected (truncation)', () => {
+  test('fails when the head is not the one expected (truncation)', async () => {
     const d = copy();
-    const head = verifyLedger(d).head!.hash;
+    const head = (await verifyLedger(d)).head!.hash;
     writeLines(d, lines(d).slice(0, 5));
     const out = join(tmp.dir, `export-${n++}`);
     exportForOpenssl(d, out);
@@ -286,7 +298,7 @@ describe('concurrency and crashes', () => {
     const d = copy();
     const procs = Array.from({ length: 8 }, (_, i) => appender(d, 100, `p${i}`));
     expect(await Promise.all(procs.map(exit))).toEqual(Array(8).fill(0));
-    const r = verifyLedger(d);
+    const r = (await verifyLedger(d));
     expect(r).toMatchObject({ verdict: 'ok', entries: 806 });
     const texts = readEntries(d).entries.map((e) => String(e.details.text ?? ''));
     for (let p = 0; p < 8; p++) expect(texts.filter((t) => t.startsWith(`p${p} `))).toHaveLength(100);
@@ -298,12 +310,12 @@ describe('concurrency and crashes', () => {
     await new Promise((r) => setTimeout(r, 1500));
     p.kill('SIGKILL');
     await exit(p);
-    const r = verifyLedger(d);
+    const r = (await verifyLedger(d));
     expect(r.firstBad).toBeUndefined();
     expect(r.entries).toBeGreaterThan(6);
     if (r.torn) await repairLedger(d, alex);
     // The dead process's lock goes stale; the next append waits for that and proceeds.
     const e = await appendEntry(d, { action: 'note', details: { text: 'after the crash' } }, alex);
-    expect(verifyLedger(d)).toMatchObject({ verdict: 'ok', head: { seq: e.seq } });
+    expect((await verifyLedger(d))).toMatchObject({ verdict: 'ok', head: { seq: e.seq } });
   }, 60_000);
 });
