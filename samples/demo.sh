@@ -1,30 +1,48 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the bundled sample (npm run demo builds first, then runs this):
-# acquire the sample evidence with its case description, verify the image, and check every
-# figure against tools nobody here wrote (coreutils).
+# an examiner identity and a case, acquisition of the sample evidence with its case description,
+# verification, the signed chain of custody, and every figure checked with tools nobody here
+# wrote (coreutils, openssl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 custos() { node bin/run.js "$@"; }
-out=$(mktemp -d "${TMPDIR:-/tmp}/custos-demo-XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/custos-demo-XXXXXX")
+case_dir="$work/case-2026-0314"
+# A throwaway identity for the demo; real examiners type their passphrase at the prompt.
+export CUSTOS_HOME="$work/home" CUSTOS_PASSPHRASE="demo passphrase, not for real cases" CUSTOS_CASE_DIR="$case_dir"
 
-echo "== 1. What is the source?  custos info samples/fat-disk.img"
+echo "== 1. An examiner identity (RSA-3072, self-signed X.509) and a case with a signed custody ledger"
+custos identity create --name "Alex Morgan" --role "forensic examiner" --organization "Harbour Police Digital Forensics Unit"
+custos case init "$case_dir" --case 2026-0314-HARBOUR --description "USB stick seized at the harbour office" --purpose "warrant 26-WR-0419"
+
+echo
+echo "== 2. What is the source?  custos info samples/fat-disk.img"
 custos info samples/fat-disk.img
 
 echo
-echo "== 2. Acquire it (raw image, md5+sha1+sha256+sha512 in one pass, 1 MiB hash windows, re-read and compare)"
-custos acquire samples/fat-disk.img --out "$out" --case-file samples/case.json \
+echo "== 3. Acquire it (md5+sha1+sha256+sha512 in one pass, 1 MiB hash windows, image and source re-read)"
+custos acquire samples/fat-disk.img --out "$case_dir" --case-file samples/case.json \
   --hash md5,sha1,sha256,sha512 --hash-window 1MiB --verify --verify-source
 
 echo
-echo "== 3. Verify the image against its manifest, as an examiner would before court"
-custos verify "$out/EV-0001.manifest.json" --no-progress
+echo "== 4. Verify the image against its manifest, as an examiner would before court"
+custos verify "$case_dir/EV-0001.manifest.json" --no-progress
 
 echo
-echo "== 4. The same figures from coreutils"
+echo "== 5. The chain of custody"
+custos ledger note "Sealed in evidence bag A1234567, moved to locker 4" --evidence EV-0001
+custos ledger show
+custos ledger verify
+custos ledger export --openssl "$work/ledger-export"
+echo "-- checked again with openssl and sha256sum only:"
+sh "$work/ledger-export/verify.sh"
+
+echo
+echo "== 6. The same figures from coreutils"
 (cd samples && md5sum -c MD5SUMS && sha1sum -c SHA1SUMS && sha256sum -c SHA256SUMS)
-cmp samples/fat-disk.img "$out/EV-0001.raw" && echo "cmp: the image is byte-for-byte the source"
-custos hash --tag --hash md5,sha1,sha256,sha512 "$out/EV-0001.raw" > "$out/image.sums"
-cksum -c "$out/image.sums"
+cmp samples/fat-disk.img "$case_dir/EV-0001.raw" && echo "cmp: the image is byte-for-byte the source"
+custos hash --tag --hash md5,sha1,sha256,sha512 "$case_dir/EV-0001.raw" > "$work/image.sums"
+cksum -c "$work/image.sums"
 
 echo
-echo "demo: the image, its manifest ($out/EV-0001.manifest.json) and coreutils all agree"
+echo "demo: the image, its manifest, the custody ledger and coreutils/openssl all agree ($work)"
