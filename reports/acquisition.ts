@@ -6,7 +6,7 @@ import type { HashSet } from '../src/hash/hashset';
 import { type AcquisitionManifest, readManifest, type VerificationCheck } from '../src/manifest/manifest';
 import { toolInfo } from '../src/tool';
 import { badSectorMap, rateChart } from './charts';
-import { attach, banner, COLORS, ensureSpace, finishPages, hashRows, heading, keyValues, newDocument, paragraph, render, type ReportMeta, summaryBox, table, wrapHex } from './layout';
+import { banner, embedRecords, COLORS, ensureSpace, finishPages, hashRows, heading, keyValues, newDocument, paragraph, render, type ReportMeta, summaryBox, table, wrapHex } from './layout';
 
 export const LABELS: Record<string, string> = Object.fromEntries(Object.entries(ALGORITHM_INFO).map(([k, v]) => [k, v.label]));
 const bytesText = (n: number) => `${n.toLocaleString('en-US')} bytes`;
@@ -153,9 +153,7 @@ export async function acquisitionReport(manifestPath: string, o: ReportOptions =
   heading(doc, 'Embedded records');
   const windowsPath = m.hashWindows ? join(dirname(manifestPath), m.hashWindows.file) : undefined;
   const embedded: [string, Buffer][] = [[basename(manifestPath), manifestBytes], ...(windowsPath && existsSync(windowsPath) ? ([[m.hashWindows!.file, readFileSync(windowsPath)]] as [string, Buffer][]) : [])];
-  paragraph(doc, 'This PDF carries the records it was made from as attached files (PDF/A-3), so that a machine can check every figure above. SHA-256 of each:', { size: 9 });
-  keyValues(doc, embedded.map(([name, data]) => [name, sha256Hex(data)]), { mono: true });
-  for (const [name, data] of embedded) attach(doc, name, data, { type: 'application/json', description: `custos record: ${name}`, at });
+  embedRecords(doc, embedded.map(([name, data]) => ({ name, data, type: 'application/json' })), at, sha256Hex);
 
   finishPages(doc, meta);
   return render(doc);

@@ -4,7 +4,7 @@ import { canonicalBytes, sha256Hex } from '../src/custody/canonical';
 import type { Signer } from '../src/custody/identity';
 import { CERTS_DIR, entryHash, LEDGER_FILE, type LedgerEntry, readEntries, type SignedHead, verifyLedger } from '../src/custody/ledger';
 import { toolInfo } from '../src/tool';
-import { attach, banner, COLORS, finishPages, heading, keyValues, newDocument, paragraph, render, type ReportMeta, summaryBox, table } from './layout';
+import { banner, embedRecords, COLORS, finishPages, heading, keyValues, newDocument, paragraph, render, type ReportMeta, summaryBox, table } from './layout';
 import type { ReportOptions } from './acquisition';
 
 /**
@@ -69,9 +69,9 @@ export async function custodyReport(caseDir: string, o: ReportOptions & { signer
       { header: 'Seq', width: 24, align: 'right' },
       { header: 'Time (UTC / local)', width: 84 },
       { header: 'Actor and role', width: 76 },
-      { header: 'Action', width: 58 },
+      { header: 'Action', width: 66 },
       { header: 'Evidence', width: 50 },
-      { header: 'Details / purpose', width: 96 },
+      { header: 'Details / purpose', width: 88 },
       { header: 'Entry hash', width: 58, mono: true },
       { header: 'Signature', width: 49 },
     ],
@@ -131,9 +131,7 @@ export async function custodyReport(caseDir: string, o: ReportOptions & { signer
     ...certs.map((c): [string, Uint8Array, string] => [`certs/${c}`, readFileSync(join(certDir, c)), 'application/x-pem-file']),
     ...(head ? ([['ledger-head.json', Buffer.from(`${JSON.stringify(head, null, 2)}\n`), 'application/json']] as [string, Uint8Array, string][]) : []),
   ];
-  paragraph(doc, 'Attached to this PDF (PDF/A-3 associated files), with the SHA-256 of each:', { size: 9 });
-  keyValues(doc, files.map(([name, data]) => [name, sha256Hex(data)]), { mono: true });
-  for (const [name, data, type] of files) attach(doc, name, data, { type, description: `custos custody record: ${name}`, at });
+  embedRecords(doc, files.map(([name, data, type]) => ({ name, data, type })), at, sha256Hex);
   finishPages(doc, meta);
   return render(doc);
 }

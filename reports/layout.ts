@@ -259,6 +259,14 @@ export function attach(doc: Doc, name: string, data: Uint8Array, o: { type: stri
   } as Parameters<Doc["file"]>[1]);
 }
 
+/** Attaches records and lists them with their SHA-256, so a reader can match each to its file. */
+export function embedRecords(doc: Doc, files: { name: string; data: Uint8Array; type: string }[], at: Date, sha256: (d: Uint8Array) => string): void {
+  paragraph(doc, 'Attached to this PDF (PDF/A-3 associated files), so that a machine can check every figure in it:', { size: 9 });
+  doc.moveDown(0.3);
+  table(doc, [{ header: 'Attached file and its SHA-256', width: 495, mono: true }], files.map((f) => [`${f.name}\nSHA-256 ${sha256(f.data)}`]), { size: 7.5 });
+  for (const f of files) attach(doc, f.name, f.data, { type: f.type, description: `custos record: ${f.name}`, at });
+}
+
 /** Renders the document into a Buffer. */
 export function render(doc: Doc): Promise<Buffer> {
   return new Promise((resolve, reject) => {

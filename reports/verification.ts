@@ -5,7 +5,7 @@ import { readManifest } from '../src/manifest/manifest';
 import { toolInfo } from '../src/tool';
 import type { VerifyResult } from '../src/verify/verify';
 import { comparisonTable } from './acquisition';
-import { attach, banner, COLORS, finishPages, heading, keyValues, newDocument, paragraph, render, type ReportMeta, summaryBox, table } from './layout';
+import { banner, embedRecords, COLORS, finishPages, heading, keyValues, newDocument, paragraph, render, type ReportMeta, summaryBox, table } from './layout';
 
 /** Who verified, and when: the verification's own record. */
 export interface VerificationRecord {
@@ -67,9 +67,7 @@ export async function verificationReport(r: VerificationRecord): Promise<Buffer>
   heading(doc, 'Embedded records');
   const result = canonicalBytes({ ...v, verifiedAt: r.at.toISOString(), verifiedBy: r.examiner });
   const files: [string, Uint8Array][] = [['verification.json', result], ...(v.manifest ? ([[basename(v.manifest), readFileSync(v.manifest)]] as [string, Uint8Array][]) : [])];
-  paragraph(doc, 'Attached to this PDF (PDF/A-3 associated files), with the SHA-256 of each:', { size: 9 });
-  keyValues(doc, files.map(([name, data]) => [name, sha256Hex(data)]), { mono: true });
-  for (const [name, data] of files) attach(doc, name, data, { type: 'application/json', description: `custos record: ${name}`, at: r.at });
+  embedRecords(doc, files.map(([name, data]) => ({ name, data, type: 'application/json' })), r.at, sha256Hex);
   finishPages(doc, meta);
   return render(doc);
 }
