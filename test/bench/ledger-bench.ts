@@ -5,6 +5,7 @@
  *
  * 1. Appends --appends entries one by one through the real path (lock, read head, sign with
  *    RSA-3072, append, fsync) and reports entries per second.
+ *    Then writes the custody report (PDF) of that ledger and reports how long it took.
  * 2. Builds a ledger of --verify entries (the chain is computed in order; the signatures, which
  *    do not feed the chain, are made on every core), cached under --dir, then times a full
  *    verifyLedger (schema, chain, every signature, certificates, time, transfers).
@@ -17,6 +18,7 @@ import { createIdentity, loadSigner } from '../../src/custody/identity';
 import { appendEntry, entryBytes, entryHash, genesisHash, initCase, type LedgerEntry, verifyLedger } from '../../src/custody/ledger';
 import { systemEnvironment } from '../../src/host';
 import { toolInfo } from '../../src/tool';
+import { custodyReport } from '../../reports/custody';
 
 const PASS = 'bench passphrase';
 
@@ -44,6 +46,9 @@ async function main(): Promise<void> {
   t0 = process.hrtime.bigint();
   const small = await verifyLedger(appendDir);
   console.log(`verify: ${small.entries} entries in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(2)} s (${small.verdict})`);
+  t0 = process.hrtime.bigint();
+  const pdf = await custodyReport(appendDir, { signer });
+  console.log(`report: custody report of ${small.entries} entries in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s (${(pdf.length / 1e6).toFixed(1)} MB PDF)`);
   rmSync(appendDir, { recursive: true, force: true });
 
   // 2. Verification of a large ledger.
