@@ -93,6 +93,9 @@ d('acquisition report', () => {
     const raw = readFileSync(pdf, 'latin1');
     expect(raw).toContain('<pdfaid:part>3</pdfaid:part>');
     expect(raw).toContain('<pdfaid:conformance>B</pdfaid:conformance>');
+    // PDF/A needs an output intent (sRGB) and, for PDF/A-3, associated files with a relationship.
+    expect(raw).toContain('/OutputIntent');
+    expect(raw).toContain('/AFRelationship /Source');
   });
 
   test('deterministic: the same manifest gives byte-identical PDFs', async () => {
