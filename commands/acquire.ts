@@ -16,6 +16,8 @@ Unreadable sectors are re-read sector by sector (--retries times), then zero-fil
 
 Ctrl-C stops cleanly; the same command with --resume continues, re-checking what was written against the source first.
 
+--format e01 writes EnCase 6 style Expert Witness files that libewf (ewfverify, ewfinfo, ewfexport), EnCase, FTK, X-Ways and The Sleuth Kit read: case metadata in the header sections, MD5 and SHA-1 in the digest section, unreadable sectors in error2; chunks compressed on every core. Other hashes stay in the manifest.
+
 Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--verify-source mismatch, 130 interrupted, 2/3/5 as for every command.`;
 
   static override examples = [
@@ -33,7 +35,9 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
     ...custodyFlags,
     out: Flags.string({ char: 'o', summary: 'Folder to write the image and its manifest into.', required: true, env: 'CUSTOS_OUT' }),
     name: Flags.string({ summary: 'Base name of the output files (default: the evidence number, else the source name).' }),
-    format: Flags.option({ options: ['raw', 'split'] as const, summary: 'raw: BASE.raw; split: BASE.001, BASE.002, …', default: 'raw', env: 'CUSTOS_FORMAT' })(),
+    format: Flags.option({ options: ['raw', 'split', 'e01'] as const, summary: 'raw: BASE.raw; split: BASE.001, BASE.002, …; e01: BASE.E01, BASE.E02, … (EnCase 6 EWF).', default: 'raw', env: 'CUSTOS_FORMAT' })(),
+    compression: Flags.option({ options: ['none', 'fast', 'best'] as const, summary: 'E01 chunk compression (zlib).', default: 'fast', env: 'CUSTOS_COMPRESSION' })(),
+    'segment-size': Flags.string({ summary: 'E01 segment file size, e.g. 650MiB, 2GiB.', default: '1.4GiB', env: 'CUSTOS_SEGMENT_SIZE' }),
     'split-size': Flags.string({ summary: 'Segment size for --format split, e.g. 650MiB, 4GB.', default: '2GiB', env: 'CUSTOS_SPLIT_SIZE' }),
     hash: Flags.string({ char: 'a', summary: `Comma-separated algorithms: ${ALGORITHMS.join(', ')}.`, default: DEFAULT_ALGORITHMS.join(','), env: 'CUSTOS_HASH' }),
     'hash-window': Flags.string({ summary: 'Also hash every window of this size (dcfldd hashwindow), into BASE.windows.json.' }),
@@ -71,6 +75,8 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
         name: flags.name,
         format: flags.format,
         splitSize: flags.format === 'split' ? parseSize(flags['split-size'], '--split-size') : DEFAULT_SPLIT_SIZE,
+        compression: flags.compression,
+        segmentSize: flags.format === 'e01' ? parseSize(flags['segment-size'], '--segment-size') : undefined,
         algorithms,
         windowSize: flags['hash-window'] ? parseSize(flags['hash-window'], '--hash-window') : 0,
         retries: flags.retries,

@@ -27,7 +27,8 @@ export function parseSize(text: string, what = 'size'): number {
   if (!m || unit === undefined) {
     throw new CustosError('USAGE', `${what} '${text}' is not a size`, { hint: 'Write it like 650MiB, 4GB, 2G or 1048576 (bytes).' });
   }
-  const bytes = Number(m[1]) * unit;
+  // 1.4GiB is not a whole number of bytes: a fraction of a unit is rounded down, as ewfacquire does.
+  const bytes = unit > 1 ? Math.floor(Number(m[1]) * unit) : Number(m[1]);
   if (!Number.isSafeInteger(bytes) || bytes <= 0) {
     throw new CustosError('USAGE', `${what} '${text}' must be a whole number of bytes greater than zero`, { hint: 'Write it like 650MiB or 2GiB.' });
   }

@@ -4,8 +4,11 @@ import { basename, extname, join, resolve } from 'node:path';
 import { CustosError, fromFsError } from '../errors';
 import { RawImageWriter } from '../formats/raw';
 import { syncDir, writeFileAtomic } from '../fsutil';
-import type { ImageLayout, OutputFile } from '../formats/types';
-import type { Algorithm } from '../hash/algorithms';
+import type { ImageLayout, ImageWriter } from '../formats/types';
+import { DEFAULT_SEGMENT_SIZE, E01Writer } from '../formats/e01/writer';
+import type { CompressionLevel } from '../formats/e01/sections';
+import { hashFile } from '../verify/hash-files';
+import { type Algorithm, ALGORITHMS } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { ParallelHasher } from '../hash/parallel';
 import { type Environment, formatOffset, localTimestamp, systemEnvironment } from '../host';
@@ -32,8 +35,11 @@ export interface AcquireOptions {
   outDir: string;
   /** Base name of the output files; default: the evidence number, else the source's name. */
   name?: string;
-  format: 'raw' | 'split';
+  format: 'raw' | 'split' | 'e01';
   splitSize?: number;
+  /** E01 only: chunk compression (default fast) and segment file size (default 1.4 GiB). */
+  compression?: CompressionLevel;
+  segmentSize?: number;
   algorithms: Algorithm[];
   /** Piecewise hash window in bytes (0: none). */
   windowSize?: number;
@@ -87,8 +93,17 @@ function openFlagsOf(reader: SourceReader): string[] {
  * bad sectors recovered and zero-filled, a resumable journal, optional verification, and a
  * schema-valid manifest written only once the image is complete and flushed.
  */
-export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
+export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
+  // EWF stores MD5 and SHA-1 in its digest section, so an E01 acquisition always computes both.
+  const o: AcquireOptions =
+    options.format === 'e01' ? { ...options, algorithms: ALGORITHMS.filter((a) => a === 'md5' || a === 'sha1' || options.algorithms.includes(a)) } : options;
   const env = o.env ?? systemEnvironment;
+  const resumable = o.format !== 'e01';
+  if (o.resume && !resumable) {
+    throw new CustosError('USAGE', '--resume is not supported for E01 acquisitions yet', {
+      hint: 'Delete the BASE.E01.partial files and acquire again, or acquire as raw/split (resumable) and convert.',
+    });
+  }
   const events = o.onEvent ?? (() => undefined);
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const info = describeSource(o.source);
@@ -141,7 +156,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
   const reader = SourceReader.open(o.source, { retries: o.retries, sectorSize: info.logicalSectorSize });
   const sectorOf = (byte: number) => Math.floor(byte / info.logicalSectorSize);
   let writeBlock: WriteBlockRecord;
-  let writer: RawImageWriter | undefined;
+  let writer: ImageWriter | undefined;
   let hasher: ParallelHasher | undefined;
   try {
     writeBlock = applyWriteBlock(info, { allowMounted: Boolean(o.allowMounted), openFlags: openFlagsOf(reader) }, blockdev);
@@ -160,6 +175,32 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
       start = await replayPartial(journal, layout, reader, ring, hasher, readErrors, o, events);
       writer = RawImageWriter.resume(layout, start);
       events(`resume: ${start} bytes of the partial image match the source; continuing from there`);
+    } else if (o.format === 'e01') {
+      const now = env.now();
+      writer = await E01Writer.create({
+        dir: outDir,
+        base,
+        totalSize: info.sizeBytes,
+        bytesPerSector: info.logicalSectorSize,
+        segmentSize: o.segmentSize ?? DEFAULT_SEGMENT_SIZE,
+        compression: o.compression ?? 'fast',
+        mediaType: info.device?.removable ? 'removable' : 'fixed',
+        physical: !info.device?.isPartition,
+        header: {
+          description: o.case?.description,
+          caseNumber: o.case?.caseNumber,
+          evidenceNumber: o.case?.evidenceNumber,
+          examiner: o.case?.examiner,
+          notes: o.case?.notes,
+          model: info.device?.model,
+          serial: info.device?.serial,
+          version: toolInfo().version.slice(0, 11),
+          os: env.host().platform === 'linux' ? 'Linux' : env.host().platform,
+          acquired: sessionStart,
+          system: now,
+          utcOffsetMinutes: env.utcOffsetMinutes(now),
+        },
+      });
     } else {
       writer = RawImageWriter.create(layout);
     }
@@ -186,7 +227,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
     });
     let lastCheckpoint = Date.now();
     const interval = o.checkpointInterval ?? 2000;
-    saveJournal(journalPath, journalFor('interrupted'));
+    if (resumable) saveJournal(journalPath, journalFor('interrupted'));
 
     let result;
     try {
@@ -211,7 +252,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
           latest = p;
           sampler.add(previousSeconds + (Date.now() - t0) / 1000, p.bytesDone);
           o.onProgress?.('acquire', info.sizeBytes, p);
-          if (Date.now() - lastCheckpoint >= interval) {
+          if (resumable && Date.now() - lastCheckpoint >= interval) {
             lastCheckpoint = Date.now();
             saveJournal(journalPath, journalFor('interrupted'));
           }
@@ -219,12 +260,17 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
       });
     } catch (err) {
       await writer.sync().catch(() => undefined);
-      saveJournalQuietly(journalPath, journalFor('failed'));
+      if (resumable) saveJournalQuietly(journalPath, journalFor('failed'));
       throw err;
     }
     latest = result;
     if (result.stopped) {
       await writer.sync();
+      if (!resumable) {
+        throw new CustosError('INTERRUPTED', `acquisition interrupted after ${result.bytesDone} of ${info.sizeBytes} bytes; the E01 segments are left as .partial files`, {
+          hint: 'E01 acquisitions cannot be resumed yet: delete the .partial files and acquire again.',
+        });
+      }
       saveJournal(journalPath, journalFor('interrupted'));
       throw new CustosError('INTERRUPTED', `acquisition interrupted after ${result.bytesDone} of ${info.sizeBytes} bytes; the partial image and ${basename(journalPath)} are kept`, {
         hint: 'Run the same command again with --resume to continue where it stopped.',
@@ -232,10 +278,20 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
     }
 
     const digests = await hasher.finish();
-    const files = await writer.finish();
+    const sectorSize0 = info.logicalSectorSize;
+    const files = await writer.finish({
+      md5: digests.hashes.md5 ?? '',
+      sha1: digests.hashes.sha1 ?? '',
+      readErrors: result.readErrors.map((r) => ({ firstSector: Math.floor(r.offset / sectorSize0), sectorCount: Math.ceil((r.offset + r.length) / sectorSize0) - Math.floor(r.offset / sectorSize0) })),
+    });
     const sessionEnd = env.now();
     const acquireSeconds = previousSeconds + (Date.now() - t0) / 1000;
-    const outputs = files.map((f: OutputFile, i) => ({ name: f.name, size: f.size, hashes: o.format === 'split' ? digests.segments[i] ?? digests.hashes : digests.hashes }));
+    // Raw files hold the media itself; an E01 segment's own hashes are those of its container bytes.
+    const outputs: { name: string; size: number; hashes: HashSet }[] = [];
+    for (const [i, f] of files.entries()) {
+      const hashes = o.format === 'e01' ? (await hashFile(f.path, ['md5', 'sha256'])).hashes : o.format === 'split' ? (digests.segments[i] ?? digests.hashes) : digests.hashes;
+      outputs.push({ name: f.name, size: f.size, hashes });
+    }
     let hashWindows: AcquisitionManifest['hashWindows'];
     if (settings.windowSize > 0) {
       const text = `${JSON.stringify(
@@ -285,6 +341,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
       acquisition: {
         format: o.format,
         ...(o.format === 'split' ? { splitSize: layout.splitSize } : {}),
+        ...(o.format === 'e01' ? { compression: o.compression ?? 'fast', segmentSize: o.segmentSize ?? DEFAULT_SEGMENT_SIZE } : {}),
         chunkSize,
         sectorSize,
         retries: o.retries,
@@ -306,7 +363,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireResult> {
       rateSamples: sampler.samples,
     };
     writeManifest(manifestPath, manifest);
-    removeJournal(journalPath);
+    if (resumable) removeJournal(journalPath);
     syncDir(outDir);
     const durations: AcquireResult['durations'] = { acquireSeconds: round3(acquireSeconds) };
 

@@ -8,7 +8,7 @@ import type { WriteBlockRecord } from '../source/writeblock';
 
 /** The settings that must be the same for a resumed acquisition to give the same image. */
 export interface JournalSettings {
-  format: 'raw' | 'split';
+  format: 'raw' | 'split' | 'e01';
   splitSize: number;
   algorithms: Algorithm[];
   windowSize: number;

@@ -10,7 +10,7 @@ export interface OutputFile {
 export interface ImageLayout {
   dir: string;
   base: string;
-  format: 'raw' | 'split';
+  format: 'raw' | 'split' | 'e01';
   /** Bytes per segment for split images. */
   splitSize: number;
   /** Bytes of media the image will hold. */
@@ -26,7 +26,14 @@ export interface ImageWriter {
   /** Flushes everything written so far to stable storage. */
   sync(): Promise<void>;
   /** fsyncs, closes, renames every part to its final name and fsyncs the folder. */
-  finish(): Promise<OutputFile[]>;
+  finish(summary?: ImageSummary): Promise<OutputFile[]>;
   /** Closes without renaming: the partial files stay for --resume. */
   close(): Promise<void>;
+}
+
+/** What only the end of an acquisition knows, for formats that store it (E01: MD5, SHA-1, error2). */
+export interface ImageSummary {
+  md5: string;
+  sha1: string;
+  readErrors: readonly { firstSector: number; sectorCount: number }[];
 }

@@ -59,8 +59,10 @@ export interface AcquisitionManifest {
   source: SourceInfo;
   writeBlock: WriteBlockRecord & { mountsAtStart: SourceMount[] };
   acquisition: {
-    format: 'raw' | 'split';
+    format: 'raw' | 'split' | 'e01';
     splitSize?: number;
+    compression?: 'none' | 'fast' | 'best';
+    segmentSize?: number;
     chunkSize: number;
     sectorSize: number;
     retries: number;

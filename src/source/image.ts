@@ -4,6 +4,7 @@ import { CustosError, fromFsError } from '../errors';
 import { findSegments } from '../formats/raw';
 import { classify } from './file';
 import type { ByteRange, ByteSource } from './reader';
+import { type E01Info, E01Source } from '../formats/e01/reader';
 
 const read = promisify(readCb);
 
@@ -89,4 +90,13 @@ function fileSize(path: string): number {
   } catch (err) {
     throw fromFsError(err, path, 'looking it up') ?? err;
   }
+}
+
+/** An image of any format custos reads, as one stream of media bytes: E01 (by its extension), else raw or split raw. */
+export function openImage(path: string): ByteSource & { size: number; parts: readonly ImagePart[]; e01?: E01Info } {
+  if (/\.e01$/i.test(path)) {
+    const s = new E01Source(path);
+    return Object.assign(s, { parts: s.info.segments, e01: s.info });
+  }
+  return ImageSource.open(path);
 }

@@ -6,7 +6,8 @@ import { type Algorithm, ALGORITHMS } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { type AcquisitionManifest, readManifest } from '../manifest/manifest';
 import { DEFAULT_CHUNK_SIZE } from '../source/file';
-import { ImageSource } from '../source/image';
+import { openImage } from '../source/image';
+import { hashFile } from './hash-files';
 import { describeSource } from '../source/info';
 import { type ByteRange, SourceReader } from '../source/reader';
 
@@ -47,7 +48,7 @@ export interface ProgressHooks {
 export async function hashImage(path: string, algorithms: readonly Algorithm[], o: ProgressHooks & { segmentSize?: number } = {}): Promise<ImageHashResult> {
   const now = o.now ?? Date.now;
   const t0 = now();
-  const image = ImageSource.open(path);
+  const image = openImage(path);
   try {
     const r = await hashStream(image, algorithms, {
       end: image.size,
@@ -115,9 +116,18 @@ export interface VerifyOptions extends ProgressHooks {
   retries?: number;
 }
 
-/** The manifest beside an image file: BASE.manifest.json for BASE.raw or BASE.001. */
+function storedE01Hashes(path: string): HashSet {
+  const s = openImage(path);
+  try {
+    return { ...(s.e01?.stored.md5 ? { md5: s.e01.stored.md5 } : {}), ...(s.e01?.stored.sha1 ? { sha1: s.e01.stored.sha1 } : {}) };
+  } finally {
+    s.close();
+  }
+}
+
+/** The manifest beside an image file: BASE.manifest.json for BASE.raw, BASE.001 or BASE.E01. */
 export function manifestBeside(imagePath: string): string | undefined {
-  const base = basename(imagePath).replace(/\.(raw|dd|img|\d{3,})$/i, '');
+  const base = basename(imagePath).replace(/\.(raw|dd|img|\d{3,}|e01)$/i, '');
   const candidate = join(dirname(imagePath), `${base}.manifest.json`);
   return existsSync(candidate) ? candidate : undefined;
 }
@@ -129,7 +139,9 @@ export function manifestBeside(imagePath: string): string | undefined {
 export async function verifyTarget(target: string, o: VerifyOptions = {}): Promise<VerifyResult> {
   const manifestPath = target.endsWith('.json') ? target : manifestBeside(target);
   const manifest: AcquisitionManifest | undefined = manifestPath ? readManifest(manifestPath) : undefined;
-  const expected: HashSet = { ...(manifest?.hashes ?? {}), ...(o.expected ?? {}) };
+  // An E01 carries its own MD5/SHA-1 (digest and hash sections): what it claims is what it is checked against.
+  const stored: HashSet = !manifest && /\.e01$/i.test(target) ? storedE01Hashes(target) : {};
+  const expected: HashSet = { ...stored, ...(manifest?.hashes ?? {}), ...(o.expected ?? {}) };
   if (Object.keys(expected).length === 0) {
     throw new CustosError('INVALID_INPUT', `${target}: nothing to compare with: no manifest beside it and no expected hashes given`, {
       path: target,
@@ -163,6 +175,8 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
     first = join(dir, manifest.outputs[0]!.name);
   }
   const segmentSize = manifest?.acquisition.format === 'split' ? manifest.acquisition.splitSize : undefined;
+  // A manifest's E01 outputs are read through the E01 reader: give it the first segment.
+  if (manifest?.acquisition.format === 'e01') first = join(dirname(manifestPath!), manifest.outputs[0]!.name);
   const image = await hashImage(first, compute, { ...o, segmentSize });
   if (manifest && image.files.length !== manifest.outputs.length) {
     throw new CustosError('INVALID_INPUT', `${first}: found ${image.files.length} image file(s) but the manifest lists ${manifest.outputs.length}`, {
@@ -171,10 +185,17 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
     });
   }
   const comparisons = compareHashes(expected, image.hashes);
-  const segments =
-    manifest && manifest.outputs.length > 1
-      ? manifest.outputs.map((f, i) => ({ name: f.name, comparisons: compareHashes(f.hashes, image.segments[i] ?? {}) }))
-      : undefined;
+  let segments: { name: string; comparisons: HashComparison[] }[] | undefined;
+  if (manifest && manifest.acquisition.format === 'e01') {
+    // E01 segment files carry their own container hashes in the manifest.
+    segments = [];
+    for (const f of manifest.outputs) {
+      const algs = ALGORITHMS.filter((a) => f.hashes[a] !== undefined);
+      segments.push({ name: f.name, comparisons: compareHashes(f.hashes, (await hashFile(join(dirname(manifestPath!), f.name), algs)).hashes) });
+    }
+  } else if (manifest && manifest.outputs.length > 1) {
+    segments = manifest.outputs.map((f, i) => ({ name: f.name, comparisons: compareHashes(f.hashes, image.segments[i] ?? {}) }));
+  }
   let source: VerifyResult['source'];
   if (o.source) {
     const again = await hashSourceAgain(o.source, compute, { ...o, retries: o.retries ?? manifest?.acquisition.retries ?? 2 });

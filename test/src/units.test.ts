@@ -8,6 +8,7 @@ test.each([
   ['1048576', 1048576],
   ['64 KiB', 65536],
   ['1.5MiB', 1.5 * 2 ** 20],
+  ['1.4GiB', 1503238553],
 ])('parseSize(%j) = %i', (text, bytes) => {
   expect(parseSize(text)).toBe(bytes);
 });
