@@ -31,12 +31,13 @@ With one algorithm the output is exactly that of md5sum/sha256sum ("HEX  FILE"),
       env: 'CUSTOS_HASH',
     }),
     tag: Flags.boolean({ summary: "Print BSD-style lines ('SHA256 (FILE) = HEX') that 'cksum -c' can check." }),
+    media: Flags.boolean({ summary: 'For .E01 files, hash the media they hold (as ewfverify does), not the files.' }),
   };
 
   async run(): Promise<{ files: FileHashes[] }> {
     const { argv, flags } = await this.parse(Hash);
     const algorithms = parseAlgorithms(flags.hash);
-    const files = await hashRecorded(argv as string[], algorithms, {}, await this.custody(flags));
+    const files = await hashRecorded(argv as string[], algorithms, { media: flags.media }, await this.custody(flags));
     for (const line of formatHashLines(files, algorithms, flags.tag ? 'bsd' : 'gnu')) this.log(line);
     return { files };
   }

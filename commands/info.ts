@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { formatBytes } from '../src/acquire/progress';
 import { infoRecorded } from '../src/recorded';
 import type { SourceInfo } from '../src/source/info';
+import type { E01Info } from '../src/formats/e01/reader';
 import { CustosCommand, custodyFlags } from './_base';
 
 export default class Info extends CustosCommand {
@@ -16,11 +17,40 @@ export default class Info extends CustosCommand {
 
   static override flags = custodyFlags;
 
-  async run(): Promise<SourceInfo> {
+  async run(): Promise<SourceInfo | (E01Info & { kind: 'e01' })> {
     const { args, flags } = await this.parse(Info);
     const info = await infoRecorded(args.source, await this.custody(flags));
-    if (!this.jsonEnabled()) this.print(info);
+    if (!this.jsonEnabled()) {
+      if (info.kind === 'e01') this.printE01(args.source, info);
+      else this.print(info);
+    }
     return info;
+  }
+
+  private printE01(path: string, e: E01Info): void {
+    const row = (k: string, v: string | number | undefined) => {
+      if (v !== undefined && v !== '') this.log(`${k.padEnd(20)} ${v}`);
+    };
+    const h = e.header;
+    row('image', `${path} (EWF-E01, ${e.segments.length} segment file(s), ${e.segments.reduce((n, s) => n + s.size, 0)} bytes)`);
+    row('case number', h.c);
+    row('evidence number', h.n);
+    row('description', h.a);
+    row('examiner', h.e);
+    row('notes', h.t);
+    row('model', h.md);
+    row('serial', h.sn);
+    row('acquired with', [h.av, h.ov].filter(Boolean).join(' on '));
+    row('acquisition date', /^\d+$/.test(h.m ?? '') ? new Date(Number(h.m) * 1000).toISOString() : h.m);
+    row('media type', ({ 0: 'removable', 1: 'fixed', 3: 'optical', 16: 'memory' } as Record<number, string>)[e.mediaType] ?? `0x${e.mediaType.toString(16)}`);
+    row('physical', e.physical ? 'yes' : 'no');
+    row('media size', `${e.mediaSize} bytes (${formatBytes(e.mediaSize)})`);
+    row('sectors', `${e.sectorCount} × ${e.bytesPerSector} B, ${e.sectorsPerChunk} per chunk, ${e.chunkCount} chunks`);
+    row('compression', ['none', 'fast', 'best'][e.compressionLevel] ?? String(e.compressionLevel));
+    row('set identifier', e.guid);
+    row('stored MD5', e.stored.md5);
+    row('stored SHA-1', e.stored.sha1);
+    row('read errors', e.readErrors.length === 0 ? 'none' : e.readErrors.map((r) => `${r.firstSector}+${r.sectorCount}`).join(', '));
   }
 
   private print(i: SourceInfo): void {

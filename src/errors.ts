@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   LEDGER_BUSY: 'io',
   INTERRUPTED: 'interrupted',
   HASH_MISMATCH: 'mismatch',
+  CORRUPT_IMAGE: 'mismatch',
   IO_ERROR: 'io',
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorKind>;

@@ -5,6 +5,8 @@ import { isCustosError } from './errors';
 import { type Environment, systemEnvironment } from './host';
 import type { Algorithm } from './hash/algorithms';
 import { describeSource, type SourceInfo } from './source/info';
+import { describeE01 } from './source/image';
+import type { E01Info } from './formats/e01/reader';
 import { type FileHashes, hashFiles, type HashFilesOptions } from './verify/hash-files';
 import { verifyTarget, type VerifyOptions, type VerifyResult } from './verify/verify';
 import { sha256Hex } from './custody/canonical';
@@ -88,9 +90,9 @@ export async function hashRecorded(paths: string[], algorithms: Algorithm[], o: 
   return files;
 }
 
-/** Describes a source, recording that it was examined. */
-export async function infoRecorded(path: string, c?: Custody): Promise<SourceInfo> {
-  const info = describeSource(path);
+/** Describes a source (or an E01 image's recorded facts), recording that it was examined. */
+export async function infoRecorded(path: string, c?: Custody): Promise<SourceInfo | (E01Info & { kind: 'e01' })> {
+  const info = /\.e01$/i.test(path) ? { kind: 'e01' as const, ...describeE01(path) } : describeSource(path);
   if (c) await record(c, { action: 'info', evidence: [path], details: { source: info } });
   return info;
 }

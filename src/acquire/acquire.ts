@@ -99,6 +99,15 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     options.format === 'e01' ? { ...options, algorithms: ALGORITHMS.filter((a) => a === 'md5' || a === 'sha1' || options.algorithms.includes(a)) } : options;
   const env = o.env ?? systemEnvironment;
   const resumable = o.format !== 'e01';
+  if (o.format === 'e01') {
+    const st = describeSource(o.source);
+    if (st.sizeBytes % st.logicalSectorSize !== 0) {
+      throw new CustosError('INVALID_INPUT', `${o.source}: ${st.sizeBytes} bytes is not a whole number of ${st.logicalSectorSize}-byte sectors, and E01 stores whole sectors only`, {
+        path: o.source,
+        hint: 'Acquire it as --format raw or split, which keep every byte (ewfacquire would silently drop the last partial sector).',
+      });
+    }
+  }
   if (o.resume && !resumable) {
     throw new CustosError('USAGE', '--resume is not supported for E01 acquisitions yet', {
       hint: 'Delete the BASE.E01.partial files and acquire again, or acquire as raw/split (resumable) and convert.',

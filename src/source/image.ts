@@ -100,3 +100,13 @@ export function openImage(path: string): ByteSource & { size: number; parts: rea
   }
   return ImageSource.open(path);
 }
+
+/** What an E01 records about itself (media, case metadata, stored hashes, read errors), read without hashing. */
+export function describeE01(path: string): E01Info {
+  const s = new E01Source(path);
+  try {
+    return s.info;
+  } finally {
+    s.close();
+  }
+}

@@ -4,11 +4,13 @@ import type { HashSet } from '../hash/hashset';
 import { checkReadable, DEFAULT_CHUNK_SIZE, type SourceKind } from '../source/file';
 import { describeSource } from '../source/info';
 import { SourceReader } from '../source/reader';
+import { openImage } from '../source/image';
 
 /** The hashes of one file, as `custos hash --json` reports them. */
 export interface FileHashes {
   path: string;
-  kind: SourceKind;
+  /** What was hashed: a file's or device's bytes, or the media inside an E01. */
+  kind: SourceKind | 'e01-media';
   /** Bytes hashed, which for a block device is its full size. */
   size: number;
   hashes: HashSet;
@@ -16,6 +18,8 @@ export interface FileHashes {
 
 export interface HashFilesOptions {
   chunkSize?: number;
+  /** Hash the media inside E01 files rather than the files themselves. */
+  media?: boolean;
   /** Called after each chunk with the bytes done for the current file. */
   onProgress?: (path: string, bytesDone: number) => void;
 }
@@ -26,6 +30,16 @@ export async function hashFile(
   algorithms: readonly Algorithm[],
   options: HashFilesOptions = {},
 ): Promise<FileHashes> {
+  if (options.media && /\.e01$/i.test(path)) {
+    // The media inside an E01, as ewfverify hashes it: what the evidence was, not its container.
+    const image = openImage(path);
+    try {
+      const r = await hashStream(image, algorithms, { end: image.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE, onProgress: (p) => options.onProgress?.(path, p.bytesDone) });
+      return { path, kind: 'e01-media', size: r.bytesDone, hashes: r.hashes };
+    } finally {
+      image.close();
+    }
+  }
   const info = describeSource(path);
   const source = SourceReader.open(path, { retries: 0, sectorSize: info.logicalSectorSize, recover: false });
   try {

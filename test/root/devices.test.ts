@@ -193,4 +193,21 @@ function expected(f: Faulty): Record<string, string> {
       expect(digestOf('md5sum', join(out, 'bad.raw'))).toBe(want.md5);
     }
   });
+
+  (hasTool('ewfverify') ? test : test.skip)('E01 of a source with bad sectors: ewfverify succeeds and ewfinfo lists the unreadable sectors', () => {
+    const f = startFaulty(`custos-jest-${process.pid}-e01`, '16M', `${MiB}:512,${5 * MiB}:4K`);
+    started.push(f.name);
+    const want = expected(f);
+    const out = outDir();
+    const r = runCli(['acquire', f.loop, '-o', out, '--name', 'bad', '--format', 'e01', '--json', '--retries', '0']);
+    expect(r.status).toBe(6);
+    expect(JSON.parse(r.stdout).hashes).toMatchObject({ md5: want.md5, sha1: want.sha1 });
+    const v = spawnSync('ewfverify', [join(out, 'bad.E01')], { encoding: 'utf8' });
+    expect(v.status).toBe(0);
+    expect(v.stdout).toContain(`MD5 hash calculated over data:\t\t${want.md5}`);
+    const info = sh('ewfinfo', [join(out, 'bad.E01')]);
+    expect(info).toContain('Read errors during acquiry');
+    expect(info).toMatch(/at sector\(s\): 2048 - 2048 number: 1/);
+    expect(info).toMatch(/at sector\(s\): 10240 - 10247 number: 8/);
+  });
 });

@@ -33,8 +33,8 @@ interface Chunk {
 /** Upper bound on a section's data that custos will load into memory (headers, tables, error2). */
 const MAX_SECTION_LOAD = 64 * 1024 * 1024;
 
-function bad(path: string, where: string, why: string): CustosError {
-  return new CustosError('INVALID_INPUT', `${path}: ${where}: ${why}`, {
+function bad(path: string, where: string, why: string, code: 'INVALID_INPUT' | 'CORRUPT_IMAGE' = 'INVALID_INPUT'): CustosError {
+  return new CustosError(code, `${path}: ${where}: ${why}`, {
     path,
     hint: 'The E01 is damaged or truncated; verify it against another copy, or re-acquire.',
   });
@@ -267,14 +267,14 @@ export class E01Source implements ByteSource {
       try {
         data = inflateSync(stored, { maxOutputLength: this.chunkSize });
       } catch (err) {
-        throw bad(this.segmentPath(c.segment), where, `corrupt compressed data (${(err as Error).message})`);
+        throw bad(this.segmentPath(c.segment), where, `corrupt compressed data (${(err as Error).message})`, 'CORRUPT_IMAGE');
       }
     } else {
       if (c.size < expected + 4) throw bad(this.segmentPath(c.segment), where, `stored size ${c.size} is too small`);
       data = stored.subarray(0, expected);
-      if (adler32(data) !== stored.readUInt32LE(expected)) throw bad(this.segmentPath(c.segment), where, 'checksum mismatch (Adler-32): the chunk was changed or damaged');
+      if (adler32(data) !== stored.readUInt32LE(expected)) throw bad(this.segmentPath(c.segment), where, 'checksum mismatch (Adler-32): the chunk was changed or damaged', 'CORRUPT_IMAGE');
     }
-    if (data.length < expected) throw bad(this.segmentPath(c.segment), where, `holds ${data.length} bytes, ${expected} expected`);
+    if (data.length < expected) throw bad(this.segmentPath(c.segment), where, `holds ${data.length} bytes, ${expected} expected`, 'CORRUPT_IMAGE');
     data = data.subarray(0, expected);
     this.cache = { index, data };
     return data;
