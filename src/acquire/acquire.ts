@@ -298,7 +298,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     // Raw files hold the media itself; an E01 segment's own hashes are those of its container bytes.
     const outputs: { name: string; size: number; hashes: HashSet }[] = [];
     for (const [i, f] of files.entries()) {
-      const hashes = o.format === 'e01' ? (await hashFile(f.path, ['md5', 'sha256'])).hashes : o.format === 'split' ? (digests.segments[i] ?? digests.hashes) : digests.hashes;
+      const hashes = o.format === 'e01' ? (await hashFile(f.path, ['sha256'])).hashes : o.format === 'split' ? (digests.segments[i] ?? digests.hashes) : digests.hashes;
       outputs.push({ name: f.name, size: f.size, hashes });
     }
     let hashWindows: AcquisitionManifest['hashWindows'];

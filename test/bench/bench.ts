@@ -6,7 +6,7 @@
  * Builds a deterministic mixed source (random, zeros and text in 1 MiB blocks, like a used
  * disk), warms the page cache, then times each tool writing a raw image with md5+sha1+sha256:
  * custos, dc3dd (hash=md5 hash=sha1 hash=sha256) and dcfldd (hash=md5,sha1,sha256), when
- * installed. Each run's time includes flushing the image (custos fsyncs before it reports;
+ * installed; then an E01 with fast compression and MD5+SHA-1: custos against ewfacquire -c fast. Each run's time includes flushing the image (custos fsyncs before it reports;
  * the peers get a `sync FILE` after they exit), and peak RSS comes from /usr/bin/time.
  * The output goes to a tmpfs (/dev/shm) by default, so the disk does not hide the tools' own
  * speed; pass --out to measure on a disk. Results are ratios to dc3dd; nothing here asserts.
@@ -108,6 +108,13 @@ function main(): void {
       const img = join(out, 'dc3dd.raw');
       results.push(timed('dc3dd', ['dc3dd', `if=${source}`, `of=${img}`, 'hash=md5', 'hash=sha1', 'hash=sha256', `log=${join(out, 'log')}`], ['sync', img]));
     }
+    out = cleanOut();
+    results.push(timed('custos-e01', [process.execPath, join(ROOT, 'bin', 'run.js'), 'acquire', source, '-o', out, '--name', 'img', '--no-progress', '--hash', 'md5,sha1', '--format', 'e01', '--compression', 'fast', '--segment-size', '64GiB']));
+    if (has('ewfacquire')) {
+      out = cleanOut();
+      // -S as large as ewfacquire allows here, so both write one segment; -d sha1 so both compute MD5 and SHA-1.
+      results.push(timed('ewfacquire', ['ewfacquire', '-u', '-q', '-t', join(out, 'ewf'), '-f', 'encase6', '-c', 'fast', '-d', 'sha1', '-S', '7.9EiB', source], ['sync', join(out, 'ewf.E01')]));
+    }
     if (has('dcfldd')) {
       out = cleanOut();
       const img = join(out, 'dcfldd.raw');
@@ -120,13 +127,13 @@ function main(): void {
   for (const m of results) if (m.ok && (!best.has(m.tool) || m.seconds < best.get(m.tool)!.seconds)) best.set(m.tool, m);
   const mbps = (m: Measure) => size / m.seconds / 1e6;
   const base = best.get('dc3dd');
-  console.log(`custos acquire benchmark: ${size} bytes (${(size / 2 ** 30).toFixed(2)} GiB) mixed source, md5+sha1+sha256, raw image to ${outBase}, warm page cache, best of ${runs}`);
-  console.log('tool      seconds    MB/s   peak RSS   vs dc3dd');
-  for (const [tool, m] of best) {
-    console.log(
-      `${tool.padEnd(8)} ${m.seconds.toFixed(2).padStart(8)} ${mbps(m).toFixed(0).padStart(7)} ${`${m.rssMiB.toFixed(0)} MiB`.padStart(10)} ${base ? `${(mbps(m) / mbps(base)).toFixed(2)}×`.padStart(10) : '       n/a'}`,
-    );
-  }
+  console.log(`custos acquire benchmark: ${size} bytes (${(size / 2 ** 30).toFixed(2)} GiB) mixed source to ${outBase}, warm page cache, best of ${runs}`);
+  const row = (label: string, m: Measure, ref: Measure | undefined, refName: string) =>
+    console.log(`${label.padEnd(34)} ${m.seconds.toFixed(2).padStart(8)} ${mbps(m).toFixed(0).padStart(7)} ${`${m.rssMiB.toFixed(0)} MiB`.padStart(10)} ${ref ? `${(mbps(m) / mbps(ref)).toFixed(2)}× ${refName}` : ''}`);
+  console.log(`${'raw image, md5+sha1+sha256'.padEnd(34)}  seconds    MB/s   peak RSS   ratio`);
+  for (const t of ['custos', 'dc3dd', 'dcfldd']) if (best.has(t)) row(t, best.get(t)!, base, 'dc3dd');
+  console.log(`${'E01 fast compression, md5+sha1'.padEnd(34)}  seconds    MB/s   peak RSS   ratio`);
+  for (const t of ['custos-e01', 'ewfacquire']) if (best.has(t)) row(t === 'custos-e01' ? 'custos --format e01' : 'ewfacquire -c fast', best.get(t)!, best.get('ewfacquire'), 'ewfacquire');
   for (const m of results.filter((x) => !x.ok)) console.log(`${m.tool}: failed (${m.note})`);
   console.log(`all runs: ${results.map((m) => `${m.tool} ${mbps(m).toFixed(0)} MB/s`).join(', ')}`);
 }

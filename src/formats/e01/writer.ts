@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fsyncSync, openSync, readdirSync, renameSync, statSync, write as writeCb } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { deflate as deflateCb } from 'node:zlib';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { workerScript } from '../../workers';
+import type { CompressReply, CompressRequest } from './compress-worker';
 import { CustosError, fromFsError } from '../../errors';
 import { syncDir } from '../../fsutil';
 import { PARTIAL_SUFFIX } from '../raw';
 import type { ImageSummary, ImageWriter, OutputFile } from '../types';
 import { type E01HeaderInfo, header2Section, headerSection } from './header';
 import {
-  adler32,
   type CompressionLevel,
   descriptor,
   DESCRIPTOR_SIZE,
@@ -27,7 +29,6 @@ import {
 } from './sections';
 
 const write = promisify(writeCb);
-const deflate = promisify(deflateCb);
 
 /** Default segment size, as ewfacquire's: 1.4 GiB. */
 export const DEFAULT_SEGMENT_SIZE = Math.floor(1.4 * 1024 ** 3);
@@ -62,9 +63,9 @@ function uuid4(): Buffer {
  * Writes an EnCase 6 style E01 (EWF-E01) image: header2 ×2, header and volume in the first
  * segment, a data section in the others, groups of sectors + table + table2, and, in the last,
  * error2 (when sectors were unreadable), digest (MD5 + SHA-1), hash (MD5) and done. Chunks of
- * 32 KiB are zlib-compressed on libuv's thread pool, several at once, so compression runs on
- * every core while the main thread keeps reading. Segments are written as .partial files and
- * renamed when the image is complete.
+ * 32 KiB are zlib-compressed by a pool of worker threads reading the acquisition ring in place,
+ * so compression runs on every core while the main thread keeps reading. Segments are written
+ * as .partial files and renamed when the image is complete.
  */
 export class E01Writer implements ImageWriter {
   private readonly chunkSize: number;
@@ -77,8 +78,12 @@ export class E01Writer implements ImageWriter {
   private group: { start: number; entries: number[] } | undefined;
   private carry: Buffer | undefined;
   private written = 0;
+  private readonly pool: Worker[];
+  private nextId = 0;
 
   private constructor(private readonly l: E01Layout) {
+    const { file, execArgv } = workerScript(__dirname, 'compress-worker');
+    this.pool = Array.from({ length: Math.max(1, Math.min(availableParallelism(), 4)) }, () => new Worker(file, { execArgv }));
     this.chunkSize = SECTORS_PER_CHUNK * l.bytesPerSector;
     this.chunkCount = Math.ceil(l.totalSize / this.chunkSize);
     this.guid = l.guid ?? uuid4();
@@ -189,18 +194,6 @@ export class E01Writer implements ImageWriter {
     closeSync(fd);
   }
 
-  /** Compresses one chunk as the chosen level asks, keeping it raw (+ Adler-32) when that is not larger. */
-  private async encode(chunk: Uint8Array): Promise<{ data: Buffer; compressed: boolean }> {
-    if (this.l.compression !== 'none') {
-      const z = await deflate(chunk, { level: this.l.compression === 'best' ? 9 : 1 });
-      if (z.length < chunk.length) return { data: z, compressed: true };
-    }
-    const raw = Buffer.alloc(chunk.length + 4);
-    raw.set(chunk);
-    raw.writeUInt32LE(adler32(chunk), chunk.length);
-    return { data: raw, compressed: false };
-  }
-
   async write(data: Uint8Array, offset: number): Promise<void> {
     if (offset !== this.written) throw new Error(`E01Writer: write at ${offset}, expected ${this.written}`);
     this.written += data.length;
@@ -211,10 +204,7 @@ export class E01Writer implements ImageWriter {
     }
     const whole = this.written === this.l.totalSize ? input.length : input.length - (input.length % this.chunkSize);
     if (whole < input.length) this.carry = Buffer.from(input.subarray(whole));
-    const chunks: Uint8Array[] = [];
-    for (let i = 0; i < whole; i += this.chunkSize) chunks.push(input.subarray(i, Math.min(i + this.chunkSize, whole)));
-    // Compressed together on the thread pool; written in order.
-    const encoded = await Promise.all(chunks.map((c) => this.encode(c)));
+    const encoded = await this.encode(input.subarray(0, whole));
     for (const e of encoded) {
       if (this.position + e.data.length + CLOSING_RESERVE > this.l.segmentSize && this.group && this.group.entries.length > 0) {
         await this.closeSegment(false);
@@ -228,6 +218,59 @@ export class E01Writer implements ImageWriter {
       g.entries.push(((this.position - g.start) | (e.compressed ? 0x80000000 : 0)) >>> 0);
       await this.append(e.data);
     }
+  }
+
+  /**
+   * Compresses whole chunks on the worker pool (halves of the batch in parallel) and returns
+   * them in order, each compressed or raw with its Adler-32 appended.
+   */
+  private async encode(data: Uint8Array): Promise<{ data: Buffer; compressed: boolean }[]> {
+    const level = this.l.compression === 'best' ? 9 : this.l.compression === 'fast' ? 1 : 0;
+    const chunks = Math.ceil(data.length / this.chunkSize);
+    const parts = Math.min(this.pool.length, chunks);
+    const per = Math.ceil(chunks / parts) * this.chunkSize;
+    const replies = await Promise.all(
+      Array.from({ length: parts }, (_, i) => {
+        const piece = data.subarray(i * per, Math.min((i + 1) * per, data.length));
+        return this.compress(i, piece, level);
+      }),
+    );
+    const out: { data: Buffer; compressed: boolean }[] = [];
+    let at = 0;
+    for (const r of replies) {
+      for (const c of r.chunks) {
+        const len = Math.min(this.chunkSize, data.length - at);
+        if (c.data) out.push({ data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength), compressed: true });
+        else {
+          const raw = Buffer.alloc(len + 4);
+          raw.set(data.subarray(at, at + len));
+          raw.writeUInt32LE(c.adler, len);
+          out.push({ data: raw, compressed: false });
+        }
+        at += len;
+      }
+    }
+    return out;
+  }
+
+  private compress(worker: number, piece: Uint8Array, level: number): Promise<CompressReply> {
+    const w = this.pool[worker]!;
+    const id = this.nextId++;
+    const shared = piece.buffer instanceof SharedArrayBuffer;
+    // Shared memory (the acquisition ring) is read in place; anything else is copied over.
+    const buffer = shared ? (piece.buffer as SharedArrayBuffer) : piece.slice().buffer;
+    const req: CompressRequest = { id, buffer, offset: shared ? piece.byteOffset : 0, length: piece.length, chunkSize: this.chunkSize, level };
+    return new Promise<CompressReply>((resolve, reject) => {
+      const onMessage = (m: CompressReply) => {
+        if (m.id !== id) return;
+        w.off('message', onMessage);
+        w.off('error', reject);
+        resolve(m);
+      };
+      w.on('message', onMessage);
+      w.once('error', reject);
+      w.postMessage(req, shared ? [] : [buffer as ArrayBuffer]);
+    });
   }
 
   async sync(): Promise<void> {
@@ -256,6 +299,7 @@ export class E01Writer implements ImageWriter {
       closeSync(this.fd);
       this.fd = -1;
     }
+    await Promise.all(this.pool.map((w) => w.terminate()));
   }
 }
 
