@@ -109,7 +109,14 @@ export async function acquisitionReport(manifestPath: string, o: ReportOptions =
   const a = m.acquisition;
   const rate = m.time.durationSeconds > 0 ? m.source.sizeBytes / m.time.durationSeconds / 1e6 : 0;
   keyValues(doc, [
-    ['Format', a.format === 'split' ? `split raw, segments of ${bytesText(a.splitSize ?? 0)}` : 'raw'],
+    [
+      'Format',
+      a.format === 'split'
+        ? `split raw, segments of ${bytesText(a.splitSize ?? 0)}`
+        : a.format === 'e01'
+          ? `E01 (EnCase 6 Expert Witness Format), ${a.compression ?? 'fast'} compression, segments of at most ${bytesText(a.segmentSize ?? 0)}`
+          : 'raw',
+    ],
     ['Read size', `${bytesText(a.chunkSize)}${a.directIo ? ', O_DIRECT' : ''}`],
     ['Retries per bad sector', String(a.retries)],
     ['Bytes read', bytesText(a.bytesRead)],

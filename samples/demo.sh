@@ -25,6 +25,12 @@ custos acquire samples/fat-disk.img --out "$case_dir" --case-file samples/case.j
   --hash md5,sha1,sha256,sha512 --hash-window 1MiB --verify --verify-source
 
 echo
+echo "== 3b. The same evidence as E01 (EnCase format), checked with libewf's ewfverify where installed"
+custos acquire samples/fat-disk.img --out "$case_dir" --name EV-0001-e01 --case-file samples/case.json --format e01 --no-progress | grep -E "image|MD5"
+if command -v ewfverify >/dev/null; then ewfverify -q "$case_dir/EV-0001-e01.E01" | tail -1; fi
+custos verify "$case_dir/EV-0001-e01.E01" --no-progress | tail -1
+
+echo
 echo "== 4. Verify the image against its manifest, as an examiner would before court"
 custos verify "$case_dir/EV-0001.manifest.json" --no-progress
 

@@ -174,7 +174,8 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       events(`WARNING: ${info.path} is mounted read-write; acquiring anyway (--allow-mounted) WITHOUT the kernel read-only flag, which would break the running system's writes`);
     }
 
-    const ring = new SlotRing(ACQUIRE_SLOTS, chunkSize);
+    // E01 is bound by compression, not reading: a shorter ring keeps its workers within the memory budget.
+    const ring = new SlotRing(o.format === 'e01' ? ACQUIRE_SLOTS / 2 : ACQUIRE_SLOTS, chunkSize);
     if (reader.directFds.length > 0 && !ring.alignFor(reader.directFds)) throw new Error(`${o.source}: no buffer alignment accepted for O_DIRECT`);
     hasher = new ParallelHasher(ring.buffer, o.algorithms, { segmentSize: settings.splitSize, windowSize: settings.windowSize });
 

@@ -183,6 +183,7 @@ export class E01Source implements ByteSource {
           }
           case 'hash': {
             const h = load();
+            if (h.length >= 36 && adler32(h.subarray(0, 32)) !== h.readUInt32LE(32)) throw bad(p, `hash section at offset ${offset}`, 'checksum mismatch');
             const md5 = h.subarray(0, 16).toString('hex');
             if (!stored.md5 && /[^0]/.test(md5)) stored.md5 = md5;
             break;
