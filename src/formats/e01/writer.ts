@@ -104,7 +104,13 @@ export class E01Writer implements ImageWriter {
     }
     if (l.segmentSize < 1024 * 1024) throw new CustosError('USAGE', `--segment-size ${l.segmentSize} is below 1 MiB`, { hint: 'Use 650MiB, 1.4GiB (the default), 2GiB…' });
     const w = new E01Writer(l);
-    await w.openSegment();
+    try {
+      await w.openSegment();
+    } catch (err) {
+      // The compression workers would keep the process alive.
+      await w.close();
+      throw err;
+    }
     return w;
   }
 
