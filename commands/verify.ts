@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { CustosError, ExitCode } from '../src/errors';
-import { ALGORITHM_INFO, ALGORITHMS, isAlgorithm, parseAlgorithms } from '../src/hash/algorithms';
-import type { HashSet } from '../src/hash/hashset';
+import { ExitCode } from '../src/errors';
+import { ALGORITHM_INFO, ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
 import { verifyRecorded } from '../src/recorded';
-import type { HashComparison, VerifyResult } from '../src/verify/verify';
+import { type HashComparison, parseExpected, type VerifyResult } from '../src/verify/verify';
 import { CustosCommand, custodyFlags } from './_base';
 
 export default class Verify extends CustosCommand {
@@ -40,7 +39,7 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
       verifyRecorded(args.target, {
         source: flags.source,
         algorithms: flags.hash ? parseAlgorithms(flags.hash) : undefined,
-        expected: parseExpect(flags.expect ?? []),
+        expected: parseExpected(flags.expect ?? []),
         retries: flags.retries,
         onProgress: this.progress(flags.progress && !this.jsonEnabled()),
       }, custody),
@@ -67,20 +66,4 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
       this.log(`note: the source re-read found ${r.source.readErrors.length} unreadable range(s); the acquisition recorded ${r.source.expectedReadErrors.length}`);
     }
   }
-}
-
-/** "md5=HEX" pairs into a hash set; anything malformed is a usage error. */
-function parseExpect(values: string[]): HashSet {
-  const out: HashSet = {};
-  for (const v of values) {
-    const m = /^([^=:]+)[=:]([0-9a-fA-F]+)$/.exec(v.trim());
-    const alg = m ? parseAlgorithms(m[1]!)[0] : undefined;
-    if (!m || !alg || !isAlgorithm(alg) || m[2]!.length !== ALGORITHM_INFO[alg].bytes * 2) {
-      throw new CustosError('USAGE', `--expect '${v}' is not ALG=HEX with a full-length digest`, {
-        hint: 'Write it like --expect md5=e59bf7cee4c9e04c2b81e8580a848d74.',
-      });
-    }
-    out[alg] = m[2]!.toLowerCase();
-  }
-  return out;
 }

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { hashStream, type PipelineProgress } from '../acquire/pipeline';
 import { CustosError } from '../errors';
-import { type Algorithm, ALGORITHMS } from '../hash/algorithms';
+import { type Algorithm, ALGORITHM_INFO, ALGORITHMS, isAlgorithm, parseAlgorithms } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { type AcquisitionManifest, readManifest } from '../manifest/manifest';
 import { DEFAULT_CHUNK_SIZE } from '../source/file';
@@ -219,4 +219,20 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
     ...(source ? { source } : {}),
     verdict: ok ? 'match' : 'mismatch',
   };
+}
+
+/** "md5=HEX" pairs (as given to --expect) into a hash set; anything malformed is a usage error. */
+export function parseExpected(values: string[]): HashSet {
+  const out: HashSet = {};
+  for (const v of values) {
+    const m = /^([^=:]+)[=:]([0-9a-fA-F]+)$/.exec(v.trim());
+    const alg = m ? parseAlgorithms(m[1]!)[0] : undefined;
+    if (!m || !alg || !isAlgorithm(alg) || m[2]!.length !== ALGORITHM_INFO[alg].bytes * 2) {
+      throw new CustosError('USAGE', `--expect '${v}' is not ALG=HEX with a full-length digest`, {
+        hint: 'Write it like --expect md5=e59bf7cee4c9e04c2b81e8580a848d74.',
+      });
+    }
+    out[alg] = m[2]!.toLowerCase();
+  }
+  return out;
 }
