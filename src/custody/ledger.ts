@@ -1,5 +1,5 @@
 import { randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
@@ -294,24 +294,34 @@ function splitLedger(file: string): ParsedLedger {
  * that never go backwards, and transfers accepted by their recipient. With `expectHead`, a
  * ledger that no longer contains that head (tail cut off, history rewritten) fails.
  */
-export async function verifyLedger(dir: string, o: { expectHead?: string; parallelFrom?: number } = {}): Promise<LedgerReport> {
+export async function verifyLedger(dir: string, o: { expectHead?: string; parallel?: boolean } = {}): Promise<LedgerReport> {
   const file = ledgerPath(dir);
-  const { lines, torn } = splitLedger(file);
-  if (lines.length < (o.parallelFrom ?? PARALLEL_FROM)) return checkLines(dir, file, lines, torn, o, inlineSignatures);
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CustosError('LEDGER_NOT_FOUND', `${file} does not exist`, { path: file, hint: 'Name the case folder with --case-dir (or CUSTOS_CASE_DIR).' });
+    }
+    throw fromFsError(err, file, 'reading it') ?? err;
+  }
+  if (!(o.parallel ?? size >= PARALLEL_FROM_BYTES)) return checkLines(dir, file, o, inlineSignatures);
   // Signatures are checked on another thread while this one walks the chain; should any fail,
   // the ledger is walked again in order so that the report names exactly the first bad entry.
   const checker = new SignatureWorker();
   try {
-    const report = checkLines(dir, file, lines, torn, o, checker.collect);
+    const report = await checkLines(dir, file, o, checker.collect, () => checker.drain());
     if ((await checker.failures()).length === 0) return report;
   } finally {
     await checker.close();
   }
-  return checkLines(dir, file, lines, torn, o, inlineSignatures);
+  return checkLines(dir, file, o, inlineSignatures);
 }
 
-/** Ledgers at least this long have their signatures verified on a worker thread. */
-const PARALLEL_FROM = 2000;
+/** Ledgers at least this large (about 2,000 entries) have their signatures verified on a worker thread. */
+const PARALLEL_FROM_BYTES = 2 * 1024 * 1024;
+/** Batches of signatures in flight before the chain walk waits for the worker (bounds memory). */
+const MAX_BATCHES_IN_FLIGHT = 8;
 
 /** Checks one signature: inline it answers now; the worker collects and answers later (true meanwhile). */
 type SignatureCheck = (index: number, bytes: Buffer, e: LedgerEntry, cert: CertFacts) => boolean;
@@ -364,6 +374,11 @@ class SignatureWorker {
     this.batch = [];
   }
 
+  /** Waits while too many batches are queued, so a huge ledger never piles up in memory. */
+  async drain(): Promise<void> {
+    while (this.waiting.size > MAX_BATCHES_IN_FLIGHT) await this.replies[this.replies.length - this.waiting.size];
+  }
+
   async failures(): Promise<number[]> {
     this.flush();
     return (await Promise.all(this.replies)).flat();
@@ -374,14 +389,14 @@ class SignatureWorker {
   }
 }
 
-function checkLines(
+async function checkLines(
   dir: string,
   file: string,
-  lines: string[],
-  torn: ParsedLedger['torn'],
   o: { expectHead?: string },
   checkSignature: SignatureCheck,
-): LedgerReport {
+  pause?: () => Promise<void>,
+): Promise<LedgerReport> {
+  const read: LineCount = { count: 0 };
   // Certificates are parsed once each: a ledger has few signers and many entries.
   const keys = new Map<string, CertFacts | null>();
   const certFor = (fp: string) => {
@@ -397,19 +412,22 @@ function checkLines(
     }
     return keys.get(fp) ?? undefined;
   };
-  const report: LedgerReport = { path: file, entries: 0, openTransfers: [], verdict: 'ok', signers: [], ...(torn ? { torn } : {}) };
+  const report: LedgerReport = { path: file, entries: 0, openTransfers: [], verdict: 'ok', signers: [] };
   const actorCert = new Map<string, string>();
   const actorRole = new Map<string, string>();
   const open = new Map<number, { seq: number; from: string; to: string; toCert: string; reason: string }>();
   const hashes = new Map<string, number>();
   let prev: string | undefined;
   let lastTime = '';
-  for (let i = 0; i < lines.length && !report.firstBad; i++) {
+  let i = -1;
+  for (const raw of ledgerLines(file, read)) {
+    i++;
+    if (report.firstBad) break;
+    if (pause && i % 1000 === 999) await pause();
     const lineNo = i + 1;
     const bad = (reason: string, seq?: number) => {
       report.firstBad = { line: lineNo, ...(seq === undefined ? {} : { seq }), reason };
     };
-    const raw = lines[i]!;
     if (Buffer.byteLength(raw) > MAX_ENTRY_BYTES) {
       bad(`line of ${Buffer.byteLength(raw)} bytes exceeds the ${MAX_ENTRY_BYTES}-byte limit`);
       break;
@@ -509,14 +527,55 @@ function checkLines(
     report.expectHead = { hash: want, found: at !== undefined, ...(at === undefined ? {} : { at }) };
     if (at === undefined && !report.firstBad) {
       report.firstBad = {
-        line: lines.length + 1,
+        line: read.count + 1,
         reason: `the expected head ${want.slice(0, 16)}… is not in the ledger: entries were cut off the end, or the history was rewritten`,
       };
     }
   }
-  if (lines.length === 0 && !report.firstBad) report.firstBad = { line: 1, reason: 'the ledger has no entries' };
+  if (read.torn) report.torn = read.torn;
+  if (read.count === 0 && !report.firstBad) report.firstBad = { line: 1, reason: 'the ledger has no entries' };
   report.verdict = report.firstBad ? 'invalid' : report.openTransfers.length > 0 ? 'open-transfers' : 'ok';
   return report;
+}
+
+interface LineCount {
+  count: number;
+  torn?: { line: number; bytes: number };
+}
+
+/**
+ * The ledger's complete lines, read in 4 MiB blocks so that memory does not grow with the
+ * ledger. An incomplete last line is not yielded but reported in `out.torn`; a line longer than
+ * an entry may be is yielded cut short, and the checker rejects it by its length.
+ */
+function* ledgerLines(file: string, out: LineCount): Generator<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const block = Buffer.alloc(4 * 1024 * 1024);
+    let carry = Buffer.alloc(0);
+    let position = 0;
+    for (;;) {
+      const n = readSync(fd, block, 0, block.length, position);
+      if (n === 0) break;
+      position += n;
+      const data = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, n)]) : block.subarray(0, n);
+      let start = 0;
+      for (let nl = data.indexOf(0x0a, start); nl !== -1; nl = data.indexOf(0x0a, start)) {
+        out.count++;
+        yield data.toString('utf8', start, nl);
+        start = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(start));
+      if (carry.length > MAX_ENTRY_BYTES + 1) {
+        out.count++;
+        yield carry.subarray(0, MAX_ENTRY_BYTES + 1).toString('latin1');
+        return;
+      }
+    }
+    if (carry.length > 0) out.torn = { line: out.count + 1, bytes: carry.length };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Every entry as parsed (for display); verification is verifyLedger's job. */

@@ -197,12 +197,12 @@ describe('the tamper matrix: each change is caught at the right entry', () => {
 });
 
 test('signatures checked on a worker thread (long ledgers) give exactly the report of the in-order walk', async () => {
-  expect(await verifyLedger(template, { parallelFrom: 1 })).toEqual(await verifyLedger(template));
+  expect(await verifyLedger(template, { parallel: true })).toEqual(await verifyLedger(template));
   const d = copy();
   const ls = lines(d);
   ls[3] = ls[3]!.replace('Sealed', 'Sealad');
   writeLines(d, ls);
-  const parallel = await verifyLedger(d, { parallelFrom: 1 });
+  const parallel = await verifyLedger(d, { parallel: true });
   expect(parallel).toEqual(await verifyLedger(d));
   expect(parallel.firstBad).toMatchObject({ line: 4, seq: 3, reason: expect.stringContaining('signature') });
   expect(parallel.head).toMatchObject({ seq: 2 });
