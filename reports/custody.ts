@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalBytes, sha256Hex } from '../src/custody/canonical';
+import { sha256Hex } from '../src/custody/canonical';
 import type { Signer } from '../src/custody/identity';
-import { CERTS_DIR, entryHash, LEDGER_FILE, type LedgerEntry, readEntries, type SignedHead, verifyLedger } from '../src/custody/ledger';
+import { CERTS_DIR, entryHash, LEDGER_FILE, type LedgerEntry, readEntries, type SignedHead, signHead, verifyLedger } from '../src/custody/ledger';
 import { toolInfo } from '../src/tool';
 import { banner, embedRecords, COLORS, finishPages, heading, keyValues, newDocument, paragraph, render, type ReportMeta, summaryBox, table } from './layout';
 import type { ReportOptions } from './acquisition';
@@ -28,13 +28,7 @@ export async function custodyReport(caseDir: string, o: ReportOptions & { signer
     author: o.signer?.identity.name,
     subject: `Chain of custody of case ${report.case ?? '?'}`,
   };
-  const head: SignedHead | undefined =
-    o.signer && report.head && report.verdict !== 'invalid'
-      ? (() => {
-          const body = { case: report.case!, seq: report.head!.seq, hash: report.head!.hash, at: at.toISOString(), signer: { name: o.signer!.identity.name, cert: o.signer!.identity.fingerprint } };
-          return { ...body, sig: o.signer!.sign(canonicalBytes(body)) };
-        })()
-      : undefined;
+  const head: SignedHead | undefined = o.signer ? signHead(report, o.signer, at) : undefined;
 
   const doc = newDocument(meta);
   doc.font('bold').fontSize(20).fillColor(COLORS.accent).text('Chain of custody');

@@ -99,15 +99,6 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     options.format === 'e01' ? { ...options, algorithms: ALGORITHMS.filter((a) => a === 'md5' || a === 'sha1' || options.algorithms.includes(a)) } : options;
   const env = o.env ?? systemEnvironment;
   const resumable = o.format !== 'e01';
-  if (o.format === 'e01') {
-    const st = describeSource(o.source);
-    if (st.sizeBytes % st.logicalSectorSize !== 0) {
-      throw new CustosError('INVALID_INPUT', `${o.source}: ${st.sizeBytes} bytes is not a whole number of ${st.logicalSectorSize}-byte sectors, and E01 stores whole sectors only`, {
-        path: o.source,
-        hint: 'Acquire it as --format raw or split, which keep every byte (ewfacquire would silently drop the last partial sector).',
-      });
-    }
-  }
   if (o.resume && !resumable) {
     throw new CustosError('USAGE', '--resume is not supported for E01 acquisitions yet', {
       hint: 'Delete the BASE.E01.partial files and acquire again, or acquire as raw/split (resumable) and convert.',
@@ -116,6 +107,12 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
   const events = o.onEvent ?? (() => undefined);
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const info = describeSource(o.source);
+  if (o.format === 'e01' && info.sizeBytes % info.logicalSectorSize !== 0) {
+    throw new CustosError('INVALID_INPUT', `${o.source}: ${info.sizeBytes} bytes is not a whole number of ${info.logicalSectorSize}-byte sectors, and E01 stores whole sectors only`, {
+      path: o.source,
+      hint: 'Acquire it as --format raw or split, which keep every byte (ewfacquire would silently drop the last partial sector).',
+    });
+  }
   const outDir = resolve(o.outDir);
   checkOutDir(outDir);
   const base = o.name ? safeName(o.name) : defaultBaseName(o.source, o.case?.evidenceNumber);
@@ -288,12 +285,14 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     }
 
     const digests = await hasher.finish();
-    const sectorSize0 = info.logicalSectorSize;
-    const files = await writer.finish({
-      md5: digests.hashes.md5 ?? '',
-      sha1: digests.hashes.sha1 ?? '',
-      readErrors: result.readErrors.map((r) => ({ firstSector: Math.floor(r.offset / sectorSize0), sectorCount: Math.ceil((r.offset + r.length) / sectorSize0) - Math.floor(r.offset / sectorSize0) })),
-    });
+    const sectorSize = info.logicalSectorSize;
+    const readErrorRecords = result.readErrors.map((r) => ({
+      offset: r.offset,
+      length: r.length,
+      firstSector: Math.floor(r.offset / sectorSize),
+      sectorCount: Math.ceil((r.offset + r.length) / sectorSize) - Math.floor(r.offset / sectorSize),
+    }));
+    const files = await writer.finish({ md5: digests.hashes.md5 ?? '', sha1: digests.hashes.sha1 ?? '', readErrors: readErrorRecords });
     const sessionEnd = env.now();
     const acquireSeconds = previousSeconds + (Date.now() - t0) / 1000;
     // Raw files hold the media itself; an E01 segment's own hashes are those of its container bytes.
@@ -328,7 +327,6 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     ];
     const firstStart = new Date(sessions[0]!.start);
     const offset = env.utcOffsetMinutes(firstStart);
-    const sectorSize = info.logicalSectorSize;
     const manifest: AcquisitionManifest = {
       manifestVersion: 1,
       status: 'complete',
@@ -362,12 +360,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       },
       hashes: digests.hashes,
       ...(hashWindows ? { hashWindows } : {}),
-      readErrors: result.readErrors.map((r) => ({
-        offset: r.offset,
-        length: r.length,
-        firstSector: Math.floor(r.offset / sectorSize),
-        sectorCount: Math.ceil((r.offset + r.length) / sectorSize) - Math.floor(r.offset / sectorSize),
-      })),
+      readErrors: readErrorRecords,
       outputs,
       verification: {},
       rateSamples: sampler.samples,

@@ -595,10 +595,17 @@ export function readEntries(dir: string): { entries: LedgerEntry[]; torn?: { lin
 /** The current head, signed by `signer` so it can be anchored elsewhere and checked later. */
 export async function signedHead(dir: string, signer: Signer, env: Environment = systemEnvironment): Promise<SignedHead> {
   const r = await verifyLedger(dir);
-  if (!r.head || r.verdict === 'invalid') {
+  const head = signHead(r, signer, env.now());
+  if (!head) {
     throw new CustosError('LEDGER_INVALID', `${r.path}: cannot sign the head of a ledger that does not verify (${r.firstBad?.reason ?? 'empty'})`, { path: r.path });
   }
-  const body = { case: r.case!, seq: r.head.seq, hash: r.head.hash, at: env.now().toISOString(), signer: { name: signer.identity.name, cert: signer.identity.fingerprint } };
+  return head;
+}
+
+/** Signs a verified report's head (RS256 over its RFC 8785 bytes); undefined when there is no trustworthy head. */
+export function signHead(r: LedgerReport, signer: Signer, at: Date): SignedHead | undefined {
+  if (!r.head || r.verdict === 'invalid') return undefined;
+  const body = { case: r.case!, seq: r.head.seq, hash: r.head.hash, at: at.toISOString(), signer: { name: signer.identity.name, cert: signer.identity.fingerprint } };
   return { ...body, sig: signer.sign(canonicalBytes(body)) };
 }
 

@@ -65,12 +65,14 @@ export class E01Source implements ByteSource {
   readonly directFds: number[] = [];
   readonly info: E01Info;
   private readonly fds: number[];
+  private readonly paths: string[];
   private readonly chunks: Chunk[] = [];
   private cache: { index: number; data: Buffer } | undefined;
   private readonly chunkSize: number;
 
   constructor(readonly path: string) {
     const paths = findE01Segments(path);
+    this.paths = paths;
     if (paths.length === 0) throw new CustosError('FILE_NOT_FOUND', `${path}: no such E01 file`, { path, hint: 'Name the first segment (.E01).' });
     this.fds = paths.map((p) => {
       try {
@@ -104,7 +106,7 @@ export class E01Source implements ByteSource {
   }
 
   private segmentPath(i: number): string {
-    return findE01Segments(this.path)[i] ?? this.path;
+    return this.paths[i] ?? this.path;
   }
 
   private parse(paths: string[]): E01Info {
