@@ -15,11 +15,14 @@ export interface WrittenReport {
   sha256: string;
 }
 
-/** Writes the PDF under a temporary name and renames it; an existing file is kept unless `force`. */
+/**
+ * Writes the PDF under a temporary name and links or renames it into place; an existing file is
+ * kept unless `force`, and never replaced when it is a link or evidence being read.
+ */
 export function writeReport(kind: WrittenReport['kind'], path: string, pdf: Buffer, force = false): WrittenReport {
   if (existsSync(path) && !force) {
     throw new CustosError('OUTPUT_EXISTS', `${path} already exists`, { path, hint: 'Choose another --out, or pass --force to replace it.' });
   }
-  writeFileAtomic(path, pdf);
+  writeFileAtomic(path, pdf, { replace: force });
   return { kind, path, size: pdf.length, sha256: sha256Hex(pdf) };
 }

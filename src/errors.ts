@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   PERMISSION_DENIED: 'input',
   INVALID_INPUT: 'input',
   OUTPUT_EXISTS: 'input',
+  /** A write that could land on evidence (the source, its device, a link to it) or go through a symbolic link. */
+  UNSAFE_OUTPUT: 'input',
   SOURCE_MOUNTED: 'input',
   WRITE_BLOCK_FAILED: 'input',
   RESUME_MISMATCH: 'input',
@@ -59,6 +61,8 @@ export const ERROR_CODES = {
   HASH_MISMATCH: 'mismatch',
   CORRUPT_IMAGE: 'mismatch',
   IO_ERROR: 'io',
+  /** The source stopped answering (device gone, connection dropped): stopped, resumable once it is back. */
+  SOURCE_DISCONNECTED: 'io',
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorKind>;
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -106,6 +110,17 @@ export class CustosError extends Error {
 
   get exitCode(): ExitCode {
     return EXIT_BY_KIND[this.kind];
+  }
+}
+
+/**
+ * A failure the user cannot fix: an invariant of custos itself was broken. Reported with its
+ * stack and a request to report it. Never thrown for bad input, which is always a CustosError.
+ */
+export class CustosBug extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CustosBug';
   }
 }
 

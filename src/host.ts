@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { arch, hostname, platform, release, userInfo, version } from 'node:os';
 
 /** Facts about the machine an acquisition runs on, for the record. */
@@ -9,6 +10,37 @@ export interface HostFacts {
   arch: string;
   /** The kernel's own description (uname -v). */
   osVersion: string;
+  /** The operating system's name and version from os-release(5), e.g. "Debian GNU/Linux 12 (bookworm)". */
+  os?: string;
+}
+
+/** PRETTY_NAME (else NAME and VERSION) from os-release(5) text; undefined when it has neither. */
+export function parseOsRelease(text: string): string | undefined {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n').slice(0, 200)) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let v = m[2]!;
+    if (/^(["']).*\1$/.test(v)) v = v.slice(1, -1).replace(/\\(["'$`\\])/g, '$1');
+    values.set(m[1]!, v.slice(0, 200));
+  }
+  const pretty = values.get('PRETTY_NAME');
+  if (pretty) return pretty;
+  const name = values.get('NAME');
+  return name ? [name, values.get('VERSION')].filter(Boolean).join(' ') : undefined;
+}
+
+function osRelease(): string | undefined {
+  for (const f of ['/etc/os-release', '/usr/lib/os-release']) {
+    try {
+      const text = readFileSync(f, 'utf8').slice(0, 64 * 1024);
+      const name = parseOsRelease(text);
+      if (name) return name;
+    } catch {
+      // try the next location (os-release(5))
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -34,7 +66,8 @@ export const systemEnvironment: Environment = {
     } catch {
       // No passwd entry (containers): keep $USER.
     }
-    return { hostname: hostname(), user, platform: platform(), release: release(), arch: arch(), osVersion: version() };
+    const os = osRelease();
+    return { hostname: hostname(), user, platform: platform(), release: release(), arch: arch(), osVersion: version(), ...(os ? { os } : {}) };
   },
   timeZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC',
   utcOffsetMinutes: (d) => -d.getTimezoneOffset(),

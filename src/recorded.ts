@@ -5,6 +5,7 @@ import { isCustosError } from './errors';
 import { type Environment, systemEnvironment } from './host';
 import type { Algorithm } from './hash/algorithms';
 import { describeSource, type SourceInfo } from './source/info';
+import { protectSource } from './source/evidence';
 import { describeE01 } from './source/image';
 import type { E01Info } from './formats/e01/reader';
 import { type FileHashes, hashFiles, type HashFilesOptions } from './verify/hash-files';
@@ -39,6 +40,8 @@ function failure(err: unknown): Record<string, unknown> {
 /** Acquires, recording acquire-start before the first read and acquire-complete (or -failed) after. */
 export async function acquireRecorded(o: AcquireOptions, c?: Custody): Promise<AcquireResult> {
   if (!c) return acquire(o);
+  // Before the first entry is written: the case folder must not be on the evidence either.
+  protectSource(o.source);
   const evidence = [o.case?.evidenceNumber ?? o.source];
   await record(c, { action: 'acquire-start', evidence, details: { source: o.source, outDir: o.outDir, format: o.format, algorithms: o.algorithms, resume: Boolean(o.resume) } });
   try {

@@ -62,7 +62,7 @@ export function fixedEnvironment(at = '2026-03-14T09:26:53Z'): import('../src/ho
   let t = Date.parse(at);
   return {
     now: () => new Date((t += 1000)),
-    host: () => ({ hostname: 'lab-ws-07', user: 'examiner', platform: 'linux', release: '6.1.0-test', arch: 'x64', osVersion: '#1 SMP test' }),
+    host: () => ({ hostname: 'lab-ws-07', user: 'examiner', platform: 'linux', release: '6.1.0-test', arch: 'x64', osVersion: '#1 SMP test', os: 'Debian GNU/Linux 12 (bookworm)' }),
     timeZone: () => 'Europe/Berlin',
     utcOffsetMinutes: () => 60,
     commandLine: () => ['custos', 'acquire', 'test'],

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { CustosError, fromFsError } from '../errors';
+import { CustosError } from '../errors';
 import { RawImageWriter } from '../formats/raw';
-import { syncDir, writeFileAtomic } from '../fsutil';
+import { ensureDir, syncDir, writeFileAtomic } from '../fsutil';
+import { protectSource } from '../source/evidence';
 import type { ImageLayout, ImageWriter } from '../formats/types';
 import { DEFAULT_SEGMENT_SIZE, E01Writer } from '../formats/e01/writer';
 import type { CompressionLevel } from '../formats/e01/sections';
@@ -114,7 +115,9 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     });
   }
   const outDir = resolve(o.outDir);
-  checkOutDir(outDir);
+  // Nothing is written before the output is known to be off the evidence (src/protect.ts).
+  protectSource(o.source);
+  for (const d of ensureDir(outDir)) events(`created output folder ${d}`);
   const base = o.name ? safeName(o.name) : defaultBaseName(o.source, o.case?.evidenceNumber);
   const layout = { dir: outDir, base, format: o.format, splitSize: o.splitSize ?? DEFAULT_SPLIT_SIZE, totalSize: info.sizeBytes };
   const manifestPath = join(outDir, `${base}.manifest.json`);
@@ -298,7 +301,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     // Raw files hold the media itself; an E01 segment's own hashes are those of its container bytes.
     const outputs: { name: string; size: number; hashes: HashSet }[] = [];
     for (const [i, f] of files.entries()) {
-      const hashes = o.format === 'e01' ? (await hashFile(f.path, ['sha256'])).hashes : o.format === 'split' ? (digests.segments[i] ?? digests.hashes) : digests.hashes;
+      const hashes = o.format === 'e01' ? (await hashFile(f.partialPath ?? f.path, ['sha256'])).hashes : o.format === 'split' ? (digests.segments[i] ?? digests.hashes) : digests.hashes;
       outputs.push({ name: f.name, size: f.size, hashes });
     }
     let hashWindows: AcquisitionManifest['hashWindows'];
@@ -317,7 +320,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
         null,
         1,
       )}\n`;
-      writeFileAtomic(windowsPath, text);
+      writeFileAtomic(windowsPath, text, { replace: Boolean(journal) });
       hashWindows = { windowSize: settings.windowSize, count: digests.windows.length, file: basename(windowsPath), sha256: createHash('sha256').update(text).digest('hex') };
     }
     writeBlock = { ...(journal?.writeBlock ?? writeBlock), readOnlyAtEnd: readOnlyNow(info, blockdev) };
@@ -365,7 +368,10 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       verification: {},
       rateSamples: sampler.samples,
     };
+    // The record first, then the final names: a stop in between leaves a manifest, the journal and
+    // .partial files, which --resume checks against the manifest and renames (completeCommit).
     writeManifest(manifestPath, manifest);
+    await writer.commit();
     if (resumable) removeJournal(journalPath);
     syncDir(outDir);
     const durations: AcquireResult['durations'] = { acquireSeconds: round3(acquireSeconds) };
@@ -374,7 +380,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       const r = await hashImage(files[0]!.path, o.algorithms, { onProgress: o.onProgress });
       manifest.verification.image = check(compareHashes(digests.hashes, r.hashes), r.hashes, env.now(), r.durationSeconds);
       durations.verifyImageSeconds = round3(r.durationSeconds);
-      writeManifest(manifestPath, manifest);
+      writeManifest(manifestPath, manifest, { replace: true });
     }
     if (o.verifySource) {
       const r = await hashSourceAgain(o.source, o.algorithms, { retries: o.retries, onProgress: o.onProgress });
@@ -383,7 +389,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
         readErrors: r.readErrors,
       };
       durations.verifySourceSeconds = round3(r.durationSeconds);
-      writeManifest(manifestPath, manifest);
+      writeManifest(manifestPath, manifest, { replace: true });
     }
     return {
       manifestPath,
@@ -418,17 +424,6 @@ function saveJournalQuietly(path: string, j: ResumeJournal): void {
     saveJournal(path, j);
   } catch {
     // The original failure (often a full disk) matters more than the journal update.
-  }
-}
-
-function checkOutDir(dir: string): void {
-  try {
-    if (!statSync(dir).isDirectory()) {
-      throw new CustosError('INVALID_INPUT', `${dir}: --out is not a folder`, { path: dir, hint: 'Name an existing folder for the image.' });
-    }
-  } catch (err) {
-    if (err instanceof CustosError) throw err;
-    throw fromFsError(err, dir, 'looking up the output folder') ?? err;
   }
 }
 
@@ -478,6 +473,7 @@ async function replayPartial(
   const image = new ImageSource(
     files[0]!,
     files.map((p) => ({ path: p, size: statSync(p).size })),
+    { ownOutput: true },
   );
   const scratch = new SlotRing(1, chunk);
   if (reader.directFds.length > 0) scratch.alignFor(reader.directFds);

@@ -51,7 +51,7 @@ export interface ResumeJournal {
 const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
 
 export function saveJournal(path: string, j: ResumeJournal): void {
-  writeFileAtomic(path, `${JSON.stringify(j)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(j)}\n`, { replace: true });
 }
 
 export function removeJournal(path: string): void {

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { ensureDir, readBoundedFile, writeNewFile } from '../fsutil';
 import { join } from 'node:path';
 import { CustosError } from '../errors';
 import { CERTS_DIR, entryBytes, readEntries } from './ledger';
@@ -47,22 +48,24 @@ export function exportForOpenssl(caseDir: string, outDir: string): { entries: nu
   // Everything that parses is exported, tampered or not: judging it is verify.sh's job, not custos's.
   const { entries: good } = readEntries(caseDir);
   if (good.length === 0) throw new CustosError('LEDGER_INVALID', `${caseDir}: no ledger entries to export`, { path: caseDir });
-  mkdirSync(join(outDir, 'entries'), { recursive: true });
-  mkdirSync(join(outDir, CERTS_DIR), { recursive: true });
+  ensureDir(join(outDir, 'entries'));
+  ensureDir(join(outDir, CERTS_DIR));
   const index: string[] = [];
+  const certs = new Set<string>();
   for (const e of good) {
     const name = String(e.seq).padStart(6, '0');
-    writeFileSync(join(outDir, 'entries', `${name}.json`), entryBytes(e));
-    writeFileSync(join(outDir, 'entries', `${name}.sig`), Buffer.from(e.sig.value, 'base64'));
+    writeNewFile(join(outDir, 'entries', `${name}.json`), entryBytes(e));
+    writeNewFile(join(outDir, 'entries', `${name}.sig`), Buffer.from(e.sig.value, 'base64'));
     const pem = join(caseDir, CERTS_DIR, `${e.sig.cert}.pem`);
-    const target = join(outDir, CERTS_DIR, `${e.sig.cert}.pem`);
-    if (!existsSync(target) && existsSync(pem)) writeFileSync(target, readFileSync(pem));
+    if (!certs.has(e.sig.cert) && existsSync(pem)) {
+      certs.add(e.sig.cert);
+      writeNewFile(join(outDir, CERTS_DIR, `${e.sig.cert}.pem`), readBoundedFile(pem, 'certificate', 1024 * 1024));
+    }
     index.push(`${name}\t${e.sig.cert}`);
   }
-  writeFileSync(join(outDir, 'case-id'), good[0]!.case);
-  writeFileSync(join(outDir, 'index.tsv'), `${index.join('\n')}\n`);
+  writeNewFile(join(outDir, 'case-id'), good[0]!.case);
+  writeNewFile(join(outDir, 'index.tsv'), `${index.join('\n')}\n`);
   const script = join(outDir, 'verify.sh');
-  writeFileSync(script, VERIFY_SH);
-  chmodSync(script, 0o755);
+  writeNewFile(script, VERIFY_SH, 0o755);
   return { entries: good.length, script };
 }

@@ -1,9 +1,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { CustosError, fromFsError } from '../errors';
+import { ensureDir, readBoundedFile, writeNewFile } from '../fsutil';
 import { sha256Hex } from './canonical';
 
 /** An examiner's identity as custos keeps it: the certificate's facts, never key material. */
@@ -28,9 +29,26 @@ export function custosHome(env: NodeJS.ProcessEnv = process.env): string {
 
 const identitiesDir = (home: string) => join(home, 'identities');
 
+/** Bytes of a certificate PEM custos will parse; real ones are a few kilobytes. */
+const MAX_CERT_BYTES = 1024 * 1024;
+
+/** Parses a PEM certificate (RFC 5280) from outside; anything else is a CERT_INVALID naming `where`. */
+export function parseCert(certPem: string, where = 'certificate'): X509Certificate {
+  if (certPem.length > MAX_CERT_BYTES) throw new CustosError('CERT_INVALID', `${where}: too large for a certificate`, { path: where, hint: 'Give the PEM file (-----BEGIN CERTIFICATE-----).' });
+  try {
+    return new X509Certificate(certPem);
+  } catch (err) {
+    throw new CustosError('CERT_INVALID', `${where}: not an X.509 certificate in PEM form (${(err as Error).message})`, {
+      path: where,
+      cause: err,
+      hint: 'Give the PEM file (-----BEGIN CERTIFICATE-----), or restore it from a copy.',
+    });
+  }
+}
+
 /** SHA-256 fingerprint of a PEM certificate (hash of its DER form). */
-export function certFingerprint(certPem: string): string {
-  return sha256Hex(new X509Certificate(certPem).raw);
+export function certFingerprint(certPem: string, where?: string): string {
+  return sha256Hex(parseCert(certPem, where).raw);
 }
 
 /** The attributes custos writes into a subject: CN is the name, title the role (X.520). */
@@ -40,8 +58,8 @@ function subjectField(cert: X509Certificate, key: string): string | undefined {
 }
 
 /** Describes a certificate as an identity record. */
-export function describeCert(certPem: string): IdentityRecord {
-  const c = new X509Certificate(certPem);
+export function describeCert(certPem: string, where?: string): IdentityRecord {
+  const c = parseCert(certPem, where);
   const email = subjectField(c, 'emailAddress');
   const organization = subjectField(c, 'O');
   return {
@@ -60,7 +78,7 @@ export function describeCert(certPem: string): IdentityRecord {
 
 /** True when the certificate is valid at instant `at`. */
 export function certValidAt(certPem: string, at: Date): boolean {
-  const c = new X509Certificate(certPem);
+  const c = parseCert(certPem);
   return at >= new Date(c.validFrom) && at <= new Date(c.validTo);
 }
 
@@ -72,15 +90,15 @@ function store(home: string, certPem: string, encryptedKeyPem: string): Identity
       hint: 'List them with custos identity list.',
     });
   }
+  ensureDir(dir, 0o700);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(home, 0o700);
-    writeFileSync(join(dir, 'cert.pem'), certPem, { mode: 0o644 });
-    // The key file is created 0600 from the start, so it is never readable by others even briefly.
-    writeFileSync(join(dir, 'key.pem'), encryptedKeyPem, { mode: 0o600, flag: 'wx' });
   } catch (err) {
-    throw fromFsError(err, dir, 'storing the identity') ?? err;
+    throw fromFsError(err, home, 'protecting the identity folder') ?? err;
   }
+  writeNewFile(join(dir, 'cert.pem'), certPem, 0o644);
+  // The key file is created 0600 from the start, so it is never readable by others even briefly.
+  writeNewFile(join(dir, 'key.pem'), encryptedKeyPem, 0o600);
   return record;
 }
 
@@ -140,11 +158,7 @@ export function createIdentity(o: CreateIdentityOptions): IdentityRecord {
 }
 
 function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw fromFsError(err, path, `reading the ${what}`) ?? err;
-  }
+  return readBoundedFile(path, what, MAX_CERT_BYTES).toString('utf8');
 }
 
 function decryptKey(pem: string, passphrase: string, where: string): KeyObject {
@@ -165,12 +179,7 @@ function decryptKey(pem: string, passphrase: string, where: string): KeyObject {
 
 /** Checks that a certificate can sign now: parseable, RSA, in its validity period. */
 function checkCertUsable(certPem: string, where: string, now: Date): X509Certificate {
-  let c: X509Certificate;
-  try {
-    c = new X509Certificate(certPem);
-  } catch (err) {
-    throw new CustosError('CERT_INVALID', `${where}: not an X.509 certificate in PEM form`, { path: where, cause: err, hint: 'Give the PEM file (-----BEGIN CERTIFICATE-----).' });
-  }
+  const c = parseCert(certPem, where);
   if (c.publicKey.asymmetricKeyType !== 'rsa') {
     throw new CustosError('CERT_INVALID', `${where}: the certificate's key is ${c.publicKey.asymmetricKeyType}, custos signs with RSA`, { path: where, hint: 'Ask your CA for an RSA certificate.' });
   }
@@ -202,7 +211,7 @@ export function listIdentities(home: string): (IdentityRecord & { dir: string })
   if (!existsSync(root)) return [];
   return readdirSync(root)
     .filter((d) => existsSync(join(root, d, 'cert.pem')))
-    .map((d) => ({ ...describeCert(readFileSync(join(root, d, 'cert.pem'), 'utf8')), dir: join(root, d) }))
+    .map((d) => ({ ...describeCert(readText(join(root, d, 'cert.pem'), 'certificate'), join(root, d, 'cert.pem')), dir: join(root, d) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -240,6 +249,6 @@ export function loadSigner(home: string, selector: string | undefined, passphras
 }
 
 /** The public key of a PEM certificate, for verifiers. */
-export function certPublicKey(certPem: string): KeyObject {
-  return createPublicKey(new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'pem' }));
+export function certPublicKey(certPem: string, where?: string): KeyObject {
+  return createPublicKey(parseCert(certPem, where).publicKey.export({ type: 'spki', format: 'pem' }));
 }

@@ -1,10 +1,10 @@
 import { randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
-import { CustosError, fromFsError } from '../errors';
-import { syncDir } from '../fsutil';
+import { CustosError, fromFsError, isCustosError } from '../errors';
+import { ensureDir, openExistingForWrite, openRegularForRead, readBoundedFile, syncDir, writeAll, writeNewFile } from '../fsutil';
 import { type Environment, formatOffset, systemEnvironment } from '../host';
 import { schemaProblems } from '../schema';
 import { toolInfo } from '../tool';
@@ -109,19 +109,44 @@ async function withLock<T>(dir: string, fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** The last complete line of the ledger, read from its tail only (appends stay fast on long ledgers). */
-function readTail(file: string): { last: LedgerEntry | undefined; torn: boolean; size: number } {
-  const fd = openSync(file, 'r');
+/** Opens the ledger for reading: it must exist and be a regular file (never a FIFO or a device). */
+function openLedgerForRead(file: string): { fd: number; size: number } {
+  if (!existsSync(file)) {
+    throw new CustosError('LEDGER_NOT_FOUND', `${file} does not exist`, { path: file, hint: 'Name the case folder with --case-dir (or CUSTOS_CASE_DIR), or open the case with custos case init.' });
+  }
+  return openRegularForRead(file, 'custody ledger');
+}
+
+/**
+ * The end of the ledger, read from its tail only (appends stay fast on long ledgers): the last
+ * complete line parsed, and the bytes after it when the last line is torn.
+ */
+function readTail(file: string): { last: LedgerEntry | undefined; lastBytes: number; torn: number; size: number } {
+  const { fd, size } = openLedgerForRead(file);
   try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return { last: undefined, torn: false, size };
+    if (size === 0) return { last: undefined, lastBytes: 0, torn: 0, size };
     const length = Math.min(size, 2 * MAX_ENTRY_BYTES + 2);
     const buf = Buffer.alloc(length);
-    readSync(fd, buf, 0, length, size - length);
-    if (buf[length - 1] !== 0x0a) return { last: undefined, torn: true, size };
-    const start = buf.lastIndexOf(0x0a, length - 2) + 1;
-    if (start === 0 && length < size) throw new CustosError('LEDGER_INVALID', `${file}: last entry longer than ${MAX_ENTRY_BYTES} bytes`, { path: file });
-    return { last: JSON.parse(buf.subarray(start, length - 1).toString('utf8')) as LedgerEntry, torn: false, size };
+    const n = readSync(fd, buf, 0, length, size - length);
+    if (n !== length) throw new CustosError('IO_ERROR', `${file}: changed while being read`, { path: file, hint: 'Another process is writing it; try again.' });
+    const end = buf.lastIndexOf(0x0a);
+    const torn = length - 1 - end;
+    if (end === -1) {
+      if (length < size) throw new CustosError('LEDGER_INVALID', `${file}: the last ${length} bytes hold no complete entry`, { path: file, hint: 'Run custos ledger verify to see what is wrong.' });
+      return { last: undefined, lastBytes: 0, torn, size };
+    }
+    const start = buf.lastIndexOf(0x0a, end - 1) + 1;
+    if (start === 0 && length < size) throw new CustosError('LEDGER_INVALID', `${file}: last entry longer than ${MAX_ENTRY_BYTES} bytes`, { path: file, hint: 'Run custos ledger verify to see what is wrong.' });
+    let last: LedgerEntry;
+    try {
+      last = JSON.parse(buf.subarray(start, end).toString('utf8')) as LedgerEntry;
+    } catch {
+      throw new CustosError('LEDGER_INVALID', `${file}: the last entry is not valid JSON`, { path: file, hint: 'Run custos ledger verify to see what is wrong; restore the ledger from a copy.' });
+    }
+    if (schemaProblems('ledger-entry', last).length > 0) {
+      throw new CustosError('LEDGER_INVALID', `${file}: the last line is not a ledger entry`, { path: file, hint: 'Run custos ledger verify to see what is wrong; restore the ledger from a copy.' });
+    }
+    return { last, lastBytes: end - start + 1, torn, size };
   } finally {
     closeSync(fd);
   }
@@ -162,11 +187,29 @@ function buildEntry(
   return { ...unsigned, sig: { alg: 'RS256', cert: signer.identity.fingerprint, value: signer.sign(bytes) } };
 }
 
-function writeLine(file: string, entry: LedgerEntry): void {
-  const fd = openSync(file, 'a');
+/**
+ * Appends one line and fsyncs it. A write that fails part-way (disk full, I/O error) is cut back
+ * off, so the ledger never keeps a torn line from custos itself, and the failure is reported.
+ */
+function appendLine(file: string, entry: LedgerEntry): void {
+  const fd = openExistingForWrite(file, constants.O_WRONLY | constants.O_APPEND);
+  const before = fstatSync(fd).size;
   try {
-    writeSync(fd, `${JSON.stringify(entry)}\n`);
+    writeAll(fd, Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8'), null, file);
     fsyncSync(fd);
+  } catch (err) {
+    try {
+      ftruncateSync(fd, before);
+      fsyncSync(fd);
+    } catch {
+      // the torn line stays; ledger verify reports it and ledger repair removes it
+    }
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CustosError('IO_ERROR', `${file}: the ${entry.action} entry could not be recorded (${why}); the ledger is unchanged`, {
+      path: file,
+      cause: err,
+      hint: 'Free space on the case folder (or fix the storage), then record what happened with custos ledger note.',
+    });
   } finally {
     closeSync(fd);
   }
@@ -174,10 +217,19 @@ function writeLine(file: string, entry: LedgerEntry): void {
 
 /** Keeps the signer's certificate in the case folder, so a verifier needs nothing else. */
 function keepCert(dir: string, signer: Signer): void {
-  const p = certPath(dir, signer.identity.fingerprint);
-  if (!existsSync(p)) {
-    mkdirSync(join(dir, CERTS_DIR), { recursive: true });
-    writeFileSync(p, signer.certPem);
+  keepCertPem(dir, signer.identity.fingerprint, signer.certPem);
+}
+
+/** Stores a certificate as certs/FINGERPRINT.pem unless it is there already. */
+export function keepCertPem(dir: string, fingerprint: string, pem: string): void {
+  const p = certPath(dir, fingerprint);
+  if (existsSync(p)) return;
+  ensureDir(join(dir, CERTS_DIR));
+  try {
+    writeNewFile(p, pem);
+  } catch (err) {
+    // Two appenders may race to store the same certificate: the other one won.
+    if (!(isCustosError(err) && err.code === 'OUTPUT_EXISTS')) throw err;
   }
 }
 
@@ -188,12 +240,12 @@ export async function initCase(
   signer: Signer,
   env: Environment = systemEnvironment,
 ): Promise<LedgerEntry> {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const file = ledgerPath(dir);
   if (existsSync(file)) {
     throw new CustosError('LEDGER_EXISTS', `${file} already exists`, { path: file, hint: 'A case is opened once; append to it with --case-dir.' });
   }
-  writeFileSync(file, '', { flag: 'wx' });
+  writeNewFile(file, '');
   return withLock(dir, () => {
     keepCert(dir, signer);
     const entry = buildEntry(
@@ -202,7 +254,7 @@ export async function initCase(
       signer,
       env,
     );
-    writeLine(file, entry);
+    appendLine(file, entry);
     syncDir(dir);
     return entry;
   });
@@ -216,11 +268,11 @@ export async function appendEntry(dir: string, input: EntryInput, signer: Signer
   }
   return withLock(dir, () => {
     const tail = readTail(file);
-    if (tail.torn) throw tornError(file);
+    if (tail.torn > 0) throw tornError(file);
     if (!tail.last) throw new CustosError('LEDGER_INVALID', `${file} is empty: it has no case-open entry`, { path: file, hint: 'Restore the ledger from a copy.' });
     keepCert(dir, signer);
     const entry = buildEntry({ seq: tail.last.seq + 1, caseId: tail.last.case, prev: entryHash(tail.last) }, input, signer, env, tail.last.time.utc);
-    writeLine(file, entry);
+    appendLine(file, entry);
     return entry;
   });
 }
@@ -266,27 +318,6 @@ export interface SignedHead {
   sig: string;
 }
 
-interface ParsedLedger {
-  lines: string[];
-  torn?: { line: number; bytes: number };
-}
-
-function splitLedger(file: string): ParsedLedger {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new CustosError('LEDGER_NOT_FOUND', `${file} does not exist`, { path: file, hint: 'Name the case folder with --case-dir (or CUSTOS_CASE_DIR).' });
-    }
-    throw fromFsError(err, file, 'reading it') ?? err;
-  }
-  const text = buf.toString('utf8');
-  const lines = text.split('\n');
-  const last = lines.pop()!;
-  return { lines, ...(last.length > 0 ? { torn: { line: lines.length + 1, bytes: Buffer.byteLength(last) } } : {}) };
-}
-
 /**
  * Verifies the whole ledger: schema of every entry, sequence continuity, the `prev` chain,
  * each signature against its certificate (kept in the case folder), the certificate's
@@ -296,15 +327,8 @@ function splitLedger(file: string): ParsedLedger {
  */
 export async function verifyLedger(dir: string, o: { expectHead?: string; parallel?: boolean } = {}): Promise<LedgerReport> {
   const file = ledgerPath(dir);
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new CustosError('LEDGER_NOT_FOUND', `${file} does not exist`, { path: file, hint: 'Name the case folder with --case-dir (or CUSTOS_CASE_DIR).' });
-    }
-    throw fromFsError(err, file, 'reading it') ?? err;
-  }
+  const { fd, size } = openLedgerForRead(file);
+  closeSync(fd);
   if (!(o.parallel ?? size >= PARALLEL_FROM_BYTES)) return checkLines(dir, file, o, inlineSignatures);
   // Signatures are checked on another thread while this one walks the chain; should any fail,
   // the ledger is walked again in order so that the report names exactly the first bad entry.
@@ -398,19 +422,11 @@ async function checkLines(
 ): Promise<LedgerReport> {
   const read: LineCount = { count: 0 };
   // Certificates are parsed once each: a ledger has few signers and many entries.
-  const keys = new Map<string, CertFacts | null>();
-  const certFor = (fp: string) => {
-    if (!keys.has(fp)) {
-      const p = certPath(dir, fp);
-      if (!existsSync(p)) keys.set(fp, null);
-      else {
-        const pem = readFileSync(p, 'utf8');
-        const d = describeCert(pem);
-        const key = certPublicKey(pem);
-        keys.set(fp, d.fingerprint === fp ? { key, spki: key.export({ type: 'spki', format: 'pem' }) as string, name: d.name, notBefore: d.notBefore, notAfter: d.notAfter } : null);
-      }
-    }
-    return keys.get(fp) ?? undefined;
+  const keys = new Map<string, CertFacts | string>();
+  /** The certificate's facts, or why it cannot be used (missing, unreadable, not the fingerprint it is filed under). */
+  const certFor = (fp: string): CertFacts | string => {
+    if (!keys.has(fp)) keys.set(fp, loadCertFacts(dir, fp));
+    return keys.get(fp)!;
   };
   const report: LedgerReport = { path: file, entries: 0, openTransfers: [], verdict: 'ok', signers: [] };
   const actorCert = new Map<string, string>();
@@ -462,8 +478,8 @@ async function checkLines(
     }
     const bytes = entryBytes(e);
     const cert = certFor(e.sig.cert);
-    if (!cert) {
-      bad(`certificate ${e.sig.cert.slice(0, 16)}… is missing from ${join(dir, CERTS_DIR)} or does not match its fingerprint`, e.seq);
+    if (typeof cert === 'string') {
+      bad(cert, e.seq);
       break;
     }
     if (!checkSignature(i, bytes, e, cert)) {
@@ -538,6 +554,22 @@ async function checkLines(
   return report;
 }
 
+/** Reads certs/FINGERPRINT.pem for verification; a problem with it comes back as the reason the entry fails. */
+function loadCertFacts(dir: string, fp: string): CertFacts | string {
+  const p = certPath(dir, fp);
+  if (!/^[0-9a-f]{64}$/.test(fp)) return `certificate name ${fp.slice(0, 80)} is not a SHA-256 fingerprint`;
+  if (!existsSync(p)) return `certificate ${fp.slice(0, 16)}… is missing from ${join(dir, CERTS_DIR)}`;
+  try {
+    const pem = readBoundedFile(p, 'certificate', 1024 * 1024).toString('utf8');
+    const d = describeCert(pem, p);
+    if (d.fingerprint !== fp) return `certificate file ${p} holds the certificate ${d.fingerprint.slice(0, 16)}…, not the one its name says`;
+    const key = certPublicKey(pem);
+    return { key, spki: key.export({ type: 'spki', format: 'pem' }) as string, name: d.name, notBefore: d.notBefore, notAfter: d.notAfter };
+  } catch (err) {
+    return `certificate file ${p} cannot be used: ${isCustosError(err) ? err.message : (err as Error).message}`;
+  }
+}
+
 interface LineCount {
   count: number;
   torn?: { line: number; bytes: number };
@@ -549,7 +581,7 @@ interface LineCount {
  * an entry may be is yielded cut short, and the checker rejects it by its length.
  */
 function* ledgerLines(file: string, out: LineCount): Generator<string> {
-  const fd = openSync(file, 'r');
+  const { fd } = openLedgerForRead(file);
   try {
     const block = Buffer.alloc(4 * 1024 * 1024);
     let carry = Buffer.alloc(0);
@@ -578,18 +610,38 @@ function* ledgerLines(file: string, out: LineCount): Generator<string> {
   }
 }
 
-/** Every entry as parsed (for display); verification is verifyLedger's job. */
-export function readEntries(dir: string): { entries: LedgerEntry[]; torn?: { line: number; bytes: number } } {
-  const { lines, torn } = splitLedger(ledgerPath(dir));
+/**
+ * The entries as recorded, for display and export, up to the first line that is not a well-formed
+ * entry (bad JSON, not matching the schema, longer than an entry may be): that line is reported
+ * in `invalid` and nothing after it is returned. Whether the chain verifies is verifyLedger's job.
+ */
+export function readEntries(dir: string): { entries: LedgerEntry[]; torn?: { line: number; bytes: number }; invalid?: { line: number; reason: string } } {
+  const file = ledgerPath(dir);
+  openLedgerForRead(file);
+  const read: LineCount = { count: 0 };
   const entries: LedgerEntry[] = [];
-  for (const l of lines) {
-    try {
-      entries.push(JSON.parse(l) as LedgerEntry);
-    } catch {
+  let invalid: { line: number; reason: string } | undefined;
+  for (const raw of ledgerLines(file, read)) {
+    const line = read.count;
+    if (Buffer.byteLength(raw) > MAX_ENTRY_BYTES) {
+      invalid = { line, reason: `longer than ${MAX_ENTRY_BYTES} bytes` };
       break;
     }
+    let e: unknown;
+    try {
+      e = JSON.parse(raw);
+    } catch (err) {
+      invalid = { line, reason: `not valid JSON (${(err as Error).message})` };
+      break;
+    }
+    const problems = schemaProblems('ledger-entry', e);
+    if (problems.length > 0) {
+      invalid = { line, reason: `not a ledger entry: ${problems.slice(0, 3).join('; ')}` };
+      break;
+    }
+    entries.push(e as LedgerEntry);
   }
-  return { entries, ...(torn ? { torn } : {}) };
+  return { entries, ...(read.torn && !invalid ? { torn: read.torn } : {}), ...(invalid ? { invalid } : {}) };
 }
 
 /** The current head, signed by `signer` so it can be anchored elsewhere and checked later. */
@@ -616,30 +668,46 @@ export function signHead(r: LedgerReport, signer: Signer, at: Date): SignedHead 
 export async function repairLedger(dir: string, signer: Signer, env: Environment = systemEnvironment): Promise<LedgerEntry> {
   const file = ledgerPath(dir);
   return withLock(dir, () => {
-    const { lines, torn } = splitLedger(file);
-    if (!torn) throw new CustosError('INVALID_INPUT', `${file}: nothing to repair, the last line is complete`, { path: file, hint: 'custos ledger verify checks the whole chain.' });
-    const buf = readFileSync(file);
-    const keep = buf.length - torn.bytes;
-    const removed = buf.subarray(keep);
-    const side = `${file}.torn-${env.now().toISOString().replace(/[:.]/g, '')}`;
-    writeFileSync(side, removed);
-    const fd = openSync(file, 'r+');
+    const tail = readTail(file);
+    if (tail.torn === 0) throw new CustosError('INVALID_INPUT', `${file}: nothing to repair, the last line is complete`, { path: file, hint: 'custos ledger verify checks the whole chain.' });
+    if (!tail.last) throw new CustosError('LEDGER_INVALID', `${file}: no complete entry before the torn line`, { path: file, hint: 'Restore the ledger from a copy.' });
+    const keep = tail.size - tail.torn;
+    const { fd } = openLedgerForRead(file);
+    const removed = Buffer.alloc(tail.torn);
     try {
-      ftruncateSync(fd, keep);
-      fsyncSync(fd);
+      readSync(fd, removed, 0, tail.torn, keep);
     } finally {
       closeSync(fd);
     }
-    const last = JSON.parse(lines[lines.length - 1]!) as LedgerEntry;
+    const tornLine = countLines(file) + 1;
+    const side = `${file}.torn-${env.now().toISOString().replace(/[:.]/g, '')}`;
+    writeNewFile(side, removed);
+    const wfd = openExistingForWrite(file, constants.O_RDWR);
+    try {
+      ftruncateSync(wfd, keep);
+      fsyncSync(wfd);
+    } finally {
+      closeSync(wfd);
+    }
+    const last = tail.last;
     keepCert(dir, signer);
     const entry = buildEntry(
       { seq: last.seq + 1, caseId: last.case, prev: entryHash(last) },
-      { action: 'repair', details: { removedLine: torn.line, removedBytes: torn.bytes, removedSha256: sha256Hex(removed), keptIn: side } },
+      { action: 'repair', details: { removedLine: tornLine, removedBytes: tail.torn, removedSha256: sha256Hex(removed), keptIn: side } },
       signer,
       env,
       last.time.utc,
     );
-    writeLine(file, entry);
+    appendLine(file, entry);
     return entry;
   });
+}
+
+/** Complete lines in the ledger (streamed). */
+function countLines(file: string): number {
+  const c: LineCount = { count: 0 };
+  for (const _ of ledgerLines(file, c)) {
+    // counting only
+  }
+  return c.count;
 }

@@ -1,14 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readBoundedFile } from '../fsutil';
 import { join } from 'node:path';
 import { CustosError } from '../errors';
 import type { Environment } from '../host';
 import { custosHome, describeCert, findIdentity, type Signer } from './identity';
-import { appendEntry, CERTS_DIR, type LedgerEntry, readEntries } from './ledger';
+import { appendEntry, keepCertPem, type LedgerEntry, readEntries } from './ledger';
 
 /** The recipient of a transfer: a certificate file, or an identity known in $CUSTOS_HOME. */
-function recipientCert(to: string, home: string): string {
-  if (existsSync(to)) return readFileSync(to, 'utf8');
-  return readFileSync(join(findIdentity(home, to).dir, 'cert.pem'), 'utf8');
+function recipientCert(to: string, home: string): { pem: string; where: string } {
+  const where = existsSync(to) ? to : join(findIdentity(home, to).dir, 'cert.pem');
+  return { pem: readBoundedFile(where, 'certificate', 1024 * 1024).toString('utf8'), where };
 }
 
 /** Records the release of the evidence to another examiner; it stays open until they accept. */
@@ -19,12 +20,10 @@ export async function transferCustody(
   env?: Environment,
 ): Promise<LedgerEntry> {
   if (!o.reason.trim()) throw new CustosError('USAGE', 'a transfer needs a --reason', { hint: 'Say why custody changes hands, e.g. "to the lab for analysis".' });
-  const pem = recipientCert(o.to, o.home ?? custosHome());
-  const to = describeCert(pem);
+  const { pem, where } = recipientCert(o.to, o.home ?? custosHome());
+  const to = describeCert(pem, where);
   if (to.fingerprint === signer.identity.fingerprint) throw new CustosError('USAGE', 'custody cannot be transferred to oneself', { hint: 'Name the receiving examiner with --to.' });
-  mkdirSync(join(caseDir, CERTS_DIR), { recursive: true });
-  const target = join(caseDir, CERTS_DIR, `${to.fingerprint}.pem`);
-  if (!existsSync(target)) writeFileSync(target, pem);
+  keepCertPem(caseDir, to.fingerprint, pem);
   return appendEntry(
     caseDir,
     { action: 'transfer', evidence: o.evidence, purpose: o.purpose, details: { to: { name: to.name, role: to.role, cert: to.fingerprint }, reason: o.reason } },

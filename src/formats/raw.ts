@@ -1,8 +1,8 @@
-import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, openSync, readdirSync, renameSync, statSync, write as writeCb } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, lstatSync, readdirSync, write as writeCb } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { CustosError, fromFsError } from '../errors';
-import { syncDir } from '../fsutil';
+import { CustosError, fromFsError, isCustosError } from '../errors';
+import { createExclusive, openExistingForWrite, openRegularForRead, renameIntoPlace, syncDir } from '../fsutil';
 import type { ImageLayout, ImageWriter, OutputFile } from './types';
 
 const write = promisify(writeCb);
@@ -71,7 +71,7 @@ export class RawImageWriter implements ImageWriter {
   static create(layout: ImageLayout): RawImageWriter {
     const w = new RawImageWriter(layout);
     for (const p of [...w.finalPaths, ...w.partialPaths]) {
-      if (existsSync(p)) {
+      if (entryExists(p)) {
         const partial = p.endsWith(PARTIAL_SUFFIX);
         throw new CustosError('OUTPUT_EXISTS', `${p} already exists; custos never overwrites an image`, {
           path: p,
@@ -81,7 +81,7 @@ export class RawImageWriter implements ImageWriter {
         });
       }
     }
-    w.touchAll(constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+    for (const p of w.partialPaths) closeSync(createExclusive(p));
     return w;
   }
 
@@ -89,35 +89,51 @@ export class RawImageWriter implements ImageWriter {
   static resume(layout: ImageLayout, offset: number): RawImageWriter {
     const w = new RawImageWriter(layout);
     for (const p of w.finalPaths) {
-      if (existsSync(p)) {
+      if (entryExists(p)) {
         throw new CustosError('OUTPUT_EXISTS', `${p} already exists, so the acquisition already completed`, {
           path: p,
           hint: 'Verify it with custos verify, or choose another --out folder or --name.',
         });
       }
     }
-    w.touchAll(constants.O_WRONLY | constants.O_CREAT);
     w.partialPaths.forEach((p, i) => {
       const segStart = i * w.segmentSize;
       const keep = Math.max(0, Math.min(offset - segStart, w.segmentSize));
-      w.guard(p, 'truncating it for --resume', () => {
-        const fd = openSync(p, constants.O_WRONLY);
-        try {
-          ftruncateSync(fd, keep);
-        } finally {
-          closeSync(fd);
-        }
-      });
+      const fd = entryExists(p) ? openExistingForWrite(p) : createExclusive(p);
+      try {
+        ftruncateSync(fd, keep);
+      } catch (err) {
+        throw fromFsError(err, p, 'truncating it for --resume') ?? err;
+      } finally {
+        closeSync(fd);
+      }
     });
     return w;
   }
 
-  /** Bytes present in the partial files, counted as one stream (stops at the first short segment). */
+  /**
+   * Bytes present in the partial files, counted as one stream (stops at the first short segment).
+   * Each partial file must be what custos created: a regular file with one link, never a symbolic
+   * link planted in its place (which --resume would otherwise read, truncate and write through).
+   */
   static partialBytes(layout: ImageLayout): number {
     const w = new RawImageWriter(layout);
     let total = 0;
     for (const p of w.partialPaths) {
-      const size = existsSync(p) ? statSync(p).size : 0;
+      let size = 0;
+      try {
+        const st = lstatSync(p);
+        if (st.isSymbolicLink() || !st.isFile() || st.nlink !== 1) {
+          throw new CustosError('UNSAFE_OUTPUT', `${p} is ${st.isSymbolicLink() ? 'a symbolic link' : !st.isFile() ? 'not a regular file' : `a file with ${st.nlink} hard links`}, not the partial image custos wrote; --resume will not read or write it`, {
+            path: p,
+            hint: 'Remove it (and check who put it there), then acquire again from the start.',
+          });
+        }
+        size = st.size;
+      } catch (err) {
+        if (isCustosError(err)) throw err;
+        size = 0;
+      }
       total += Math.min(size, w.segmentSize);
       if (size < w.segmentSize) break;
     }
@@ -129,23 +145,10 @@ export class RawImageWriter implements ImageWriter {
     return this.partialPaths;
   }
 
-  private touchAll(flags: number): void {
-    for (const p of this.partialPaths) this.guard(p, 'creating it', () => closeSync(openSync(p, flags, 0o644)));
-  }
-
-  private guard<T>(path: string, doing: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw fromFsError(err, path, doing) ?? err;
-    }
-  }
-
   private segmentFd(index: number): number {
     if (this.fdIndex !== index) {
       this.closeFd(true);
-      const p = this.partialPaths[index]!;
-      this.fd = this.guard(p, 'opening it for writing', () => openSync(p, constants.O_WRONLY));
+      this.fd = openExistingForWrite(this.partialPaths[index]!);
       this.fdIndex = index;
     }
     return this.fd!;
@@ -157,13 +160,13 @@ export class RawImageWriter implements ImageWriter {
     const fd = this.fd;
     this.fd = undefined;
     this.fdIndex = -1;
-    this.guard(p, 'flushing it to disk', () => {
-      try {
-        if (sync) fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    });
+    try {
+      if (sync) fsyncSync(fd);
+    } catch (err) {
+      throw fromFsError(err, p, 'flushing it to disk') ?? err;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async write(data: Uint8Array, offset: number): Promise<void> {
@@ -178,6 +181,7 @@ export class RawImageWriter implements ImageWriter {
       while (written < take) {
         try {
           const { bytesWritten } = await write(fd, data, done + written, take - written, local + written);
+          if (bytesWritten <= 0) throw Object.assign(new Error('write returned 0 bytes'), { code: 'EIO' });
           written += bytesWritten;
         } catch (err) {
           const p = this.partialPaths[index]!;
@@ -199,32 +203,47 @@ export class RawImageWriter implements ImageWriter {
   async sync(): Promise<void> {
     if (this.fd !== undefined) {
       const fd = this.fd;
-      this.guard(this.partialPaths[this.fdIndex]!, 'flushing it to disk', () => fsyncSync(fd));
+      try {
+        fsyncSync(fd);
+      } catch (err) {
+        throw fromFsError(err, this.partialPaths[this.fdIndex]!, 'flushing it to disk') ?? err;
+      }
     }
   }
 
   async finish(): Promise<OutputFile[]> {
     this.closeFd(true);
-    const out: OutputFile[] = [];
-    this.partialPaths.forEach((p, i) => {
+    return this.partialPaths.map((p, i) => {
       // Segments not written to since they were created are flushed here too.
-      this.guard(p, 'flushing it to disk', () => {
-        const fd = openSync(p, constants.O_RDONLY);
-        try {
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-      });
+      const { fd, size } = openRegularForRead(p, 'partial image');
+      try {
+        fsyncSync(fd);
+      } catch (err) {
+        throw fromFsError(err, p, 'flushing it to disk') ?? err;
+      } finally {
+        closeSync(fd);
+      }
       const final = this.finalPaths[i]!;
-      this.guard(final, 'renaming the finished image into place', () => renameSync(p, final));
-      out.push({ name: basename(final), path: final, size: statSync(final).size });
+      return { name: basename(final), path: final, partialPath: p, size };
     });
+  }
+
+  async commit(): Promise<void> {
+    this.partialPaths.forEach((p, i) => renameIntoPlace(p, this.finalPaths[i]!));
     syncDir(this.layout.dir);
-    return out;
   }
 
   async close(): Promise<void> {
     this.closeFd(false);
+  }
+}
+
+/** True when anything (a file, a link, even a dangling one) has this name. */
+function entryExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }

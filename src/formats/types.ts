@@ -2,7 +2,10 @@
 export interface OutputFile {
   /** File name, relative to the output folder. */
   name: string;
+  /** The final path (which the file has once committed). */
   path: string;
+  /** Where the finished file is until commit(). */
+  partialPath?: string;
   size: number;
 }
 
@@ -25,8 +28,10 @@ export interface ImageWriter {
   write(data: Uint8Array, offset: number): Promise<void>;
   /** Flushes everything written so far to stable storage. */
   sync(): Promise<void>;
-  /** fsyncs, closes, renames every part to its final name and fsyncs the folder. */
+  /** Completes every part (trailing structures), fsyncs and closes them; they keep their temporary names. */
   finish(summary?: ImageSummary): Promise<OutputFile[]>;
+  /** Renames every finished part to its final name (never over anything) and fsyncs the folder. */
+  commit(): Promise<void>;
   /** Closes without renaming: the partial files stay for --resume. */
   close(): Promise<void>;
 }
@@ -36,4 +41,25 @@ export interface ImageSummary {
   md5: string;
   sha1: string;
   readErrors: readonly { firstSector: number; sectorCount: number }[];
+}
+
+/**
+ * Media bytes of an image that could not be read back as recorded: for E01, a chunk whose
+ * checksum fails or whose compressed data does not inflate. Verification goes on past it (as
+ * ewfverify does), hashes what can be read, and ends with MISMATCH.
+ */
+export interface DamagedRange {
+  /** Media offset and length in bytes. */
+  offset: number;
+  length: number;
+  firstSector: number;
+  sectorCount: number;
+  /** The image file holding the damaged data, and where in it. */
+  file: string;
+  fileOffset: number;
+  /** E01 chunk number, when the format has chunks. */
+  chunk?: number;
+  reason: string;
+  /** What the hashes were computed over in this range: the stored bytes as they are (a failed checksum), or zeros (data that cannot be decoded). */
+  filledWith: 'stored-bytes' | 'zeros';
 }

@@ -79,10 +79,13 @@ export interface AcquisitionManifest {
   rateSamples: { seconds: number; bytes: number }[];
 }
 
-/** Validates the manifest against its schema and only then writes it (atomically). */
-export function writeManifest(path: string, manifest: AcquisitionManifest): void {
+/**
+ * Validates the manifest against its schema and only then writes it (atomically). A new manifest
+ * never replaces a file; `replace` is for adding verification results to the one this run wrote.
+ */
+export function writeManifest(path: string, manifest: AcquisitionManifest, o: { replace?: boolean } = {}): void {
   assertSchema('acquisition-manifest', manifest, `manifest for ${path}`);
-  writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`, { replace: o.replace });
 }
 
 /** Reads and validates a manifest; every problem is an input error naming the file. */

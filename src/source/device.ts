@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CustosError, fromFsError } from '../errors';
+import { devNumber } from '../protect';
 
 /** A partition of a block device, from sysfs. */
 export interface PartitionInfo {
@@ -36,13 +37,7 @@ export interface BlockDeviceInfo {
   loopBackingFile?: string;
 }
 
-/** Splits a stat rdev into Linux major and minor numbers (the glibc encoding). */
-export function devNumber(rdev: number): string {
-  const r = BigInt(rdev);
-  const major = ((r >> 8n) & 0xfffn) | ((r >> 32n) & ~0xfffn);
-  const minor = (r & 0xffn) | ((r >> 12n) & ~0xffn);
-  return `${major}:${minor}`;
-}
+export { devNumber } from '../protect';
 
 function readText(file: string): string | undefined {
   try {

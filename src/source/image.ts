@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { CustosError, fromFsError } from '../errors';
 import { findSegments } from '../formats/raw';
 import { classify } from './file';
+import { protectFile } from '../protect';
 import type { ByteRange, ByteSource } from './reader';
 import { type E01Info, E01Source } from '../formats/e01/reader';
 
@@ -24,12 +25,15 @@ export class ImageSource implements ByteSource {
   private readonly fds: number[];
   private readonly starts: number[];
 
+  /** `ownOutput`: the partial files of this run's own image, read back on --resume; everything else read is evidence. */
   constructor(
     readonly path: string,
     readonly parts: readonly ImagePart[],
+    o: { ownOutput?: boolean } = {},
   ) {
     this.fds = parts.map((p) => {
       try {
+        if (!o.ownOutput) protectFile(p.path);
         return openSync(p.path, constants.O_RDONLY);
       } catch (err) {
         throw fromFsError(err, p.path, 'opening it for reading') ?? err;

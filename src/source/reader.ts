@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { CustosError, fromFsError } from '../errors';
 import type { SourceKind } from './file';
 import { classify } from './file';
+import { protectSource } from './evidence';
 
 const read = promisify(readCb);
 
@@ -66,8 +67,9 @@ export class SourceReader implements ByteSource {
     return [...new Set([this.direct ? this.fd : -1, this.recoveryDirect ? this.recoveryFd : -1])].filter((fd) => fd >= 0);
   }
 
-  /** Opens `path` read-only, never with a writable descriptor. */
+  /** Opens `path` read-only, never with a writable descriptor, and marks it as evidence nothing may be written onto. */
   static open(path: string, options: ReaderOptions): SourceReader {
+    protectSource(path);
     let kind: SourceKind;
     try {
       kind = classify(path, statSync(path));

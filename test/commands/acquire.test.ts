@@ -53,10 +53,11 @@ test('bad input: missing source, missing --out, existing output, bad size — on
   const cases: [string[], number, string][] = [
     [['acquire', join(tmp.dir, 'nope'), '-o', out], 3, 'no such file'],
     [['acquire', SAMPLE_IMAGE], 2, 'out'],
-    [['acquire', SAMPLE_IMAGE, '-o', join(tmp.dir, 'no-dir')], 3, 'no-dir'],
+    [['acquire', SAMPLE_IMAGE, '-o', join(tmp.dir, 'a-file', 'x')], 3, 'a-file'],
     [['acquire', SAMPLE_IMAGE, '-o', out, '--format', 'split', '--split-size', 'lots'], 2, "'lots' is not a size"],
     [['acquire', SAMPLE_IMAGE, '-o', out, '--hash', 'crc'], 2, "'crc'"],
   ];
+  writeFileSync(join(tmp.dir, 'a-file'), 'not a folder');
   for (const [args, code, text] of cases) {
     const r = runCli(args);
     expect({ args, status: r.status }).toEqual({ args, status: code });

@@ -2,6 +2,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { CustosError, fromFsError } from '../../errors';
+import { protectFile } from '../../protect';
 import type { ByteRange, ByteSource } from '../../source/reader';
 import { adler32, DESCRIPTOR_SIZE, EVF_SIGNATURE, FILE_HEADER_SIZE, segmentExtension, VOLUME_DATA_SIZE } from './sections';
 
@@ -76,6 +77,7 @@ export class E01Source implements ByteSource {
     if (paths.length === 0) throw new CustosError('FILE_NOT_FOUND', `${path}: no such E01 file`, { path, hint: 'Name the first segment (.E01).' });
     this.fds = paths.map((p) => {
       try {
+        protectFile(p);
         return openSync(p, 'r');
       } catch (err) {
         throw fromFsError(err, p, 'opening it') ?? err;

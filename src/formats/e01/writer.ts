@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fsyncSync, openSync, readdirSync, renameSync, statSync, write as writeCb } from 'node:fs';
+import { closeSync, fsyncSync, readdirSync, statSync, write as writeCb } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../../workers';
 import type { CompressReply, CompressRequest } from './compress-worker';
-import { CustosError, fromFsError } from '../../errors';
-import { syncDir } from '../../fsutil';
+import { CustosBug, CustosError, fromFsError } from '../../errors';
+import { createExclusive, renameIntoPlace, syncDir } from '../../fsutil';
 import { PARTIAL_SUFFIX } from '../raw';
 import type { ImageSummary, ImageWriter, OutputFile } from '../types';
 import { type E01HeaderInfo, header2Section, headerSection } from './header';
@@ -140,11 +140,7 @@ export class E01Writer implements ImageWriter {
   private async openSegment(): Promise<void> {
     this.segment++;
     const path = join(this.l.dir, `${this.l.base}.${segmentExtension(this.segment)}${PARTIAL_SUFFIX}`);
-    try {
-      this.fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-    } catch (err) {
-      throw fromFsError(err, path, 'creating it') ?? err;
-    }
+    this.fd = createExclusive(path);
     this.paths.push(path);
     this.position = 0;
     await this.append(fileHeader(this.segment));
@@ -201,7 +197,7 @@ export class E01Writer implements ImageWriter {
   }
 
   async write(data: Uint8Array, offset: number): Promise<void> {
-    if (offset !== this.written) throw new Error(`E01Writer: write at ${offset}, expected ${this.written}`);
+    if (offset !== this.written) throw new CustosBug(`E01Writer: write at ${offset}, expected ${this.written}`);
     this.written += data.length;
     let input: Uint8Array = data;
     if (this.carry) {
@@ -283,21 +279,22 @@ export class E01Writer implements ImageWriter {
     if (this.fd >= 0) fsyncSync(this.fd);
   }
 
-  /** Closes the last segment with its digest sections and renames every segment into place. */
+  /** Closes the last segment with its digest sections; the segments keep their .partial names until commit(). */
   async finish(summary?: E01Summary): Promise<OutputFile[]> {
-    if (!summary) throw new Error('E01Writer.finish needs the MD5, SHA-1 and read errors');
-    if (this.carry) throw new Error('E01Writer: image ended inside a chunk before the media size');
+    if (!summary) throw new CustosBug('E01Writer.finish needs the MD5, SHA-1 and read errors');
+    if (this.carry) throw new CustosBug('E01Writer: image ended inside a chunk before the media size');
     if (!this.group && this.chunkCount === 0) await this.openGroup();
     await this.closeSegment(true, summary);
-    const out: OutputFile[] = [];
-    for (const p of this.paths) {
+    return this.paths.map((p) => {
       const final = p.slice(0, -PARTIAL_SUFFIX.length);
-      if (existsSync(final)) throw new CustosError('OUTPUT_EXISTS', `${final} appeared during the acquisition`, { path: final });
-      renameSync(p, final);
-      out.push({ name: basename(final), path: final, size: statSync(final).size });
-    }
+      return { name: basename(final), path: final, partialPath: p, size: statSync(p).size };
+    });
+  }
+
+  /** Renames every finished segment into place. */
+  async commit(): Promise<void> {
+    for (const p of this.paths) renameIntoPlace(p, p.slice(0, -PARTIAL_SUFFIX.length));
     syncDir(this.l.dir);
-    return out;
   }
 
   async close(): Promise<void> {
