@@ -21,6 +21,8 @@ export interface AcquisitionSession {
   fromOffset: number;
   toOffset: number;
   outcome: 'complete' | 'interrupted' | 'failed';
+  /** A --resume session's check of the partial image against the source. */
+  resumeCheck?: { partialBytes: number; matchedBytes: number; matched: boolean; mismatchAt?: number };
 }
 
 export interface ReadErrorRecord {

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { hashStream, type PipelineProgress } from '../acquire/pipeline';
 import { CustosError } from '../errors';
+import type { DamagedRange } from '../formats/types';
 import { type Algorithm, ALGORITHM_INFO, ALGORITHMS, isAlgorithm, parseAlgorithms } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { type AcquisitionManifest, readManifest } from '../manifest/manifest';
@@ -101,6 +102,10 @@ export interface VerifyResult {
     comparisons: HashComparison[];
     /** For each output file of the manifest, its own comparison. */
     segments?: { name: string; comparisons: HashComparison[] }[];
+    /** Parts of the image that could not be read as recorded (E01 chunks that fail their checksum); any makes the verdict MISMATCH. */
+    damaged?: { count: number; ranges: DamagedRange[] };
+    /** With a hash-windows file: the windows whose hashes differ now (byte ranges). */
+    windows?: { windowSize: number; checked: number; differing: { index: number; offset: number; length: number }[] };
   };
   source?: { path: string; comparisons: HashComparison[]; readErrors: ByteRange[]; expectedReadErrors?: ByteRange[] };
   verdict: 'match' | 'mismatch';
