@@ -1,5 +1,4 @@
 /** The evidence-handling commands with their chain-of-custody entries: the one place where acquisition, verification and the ledger meet. */
-import { readFileSync } from 'node:fs';
 import { acquire, type AcquireOptions, type AcquireResult } from './acquire/acquire';
 import { isCustosError } from './errors';
 import { type Environment, systemEnvironment } from './host';
@@ -11,6 +10,8 @@ import type { E01Info } from './formats/e01/reader';
 import { type FileHashes, hashFiles, type HashFilesOptions } from './verify/hash-files';
 import { verifyTarget, type VerifyOptions, type VerifyResult } from './verify/verify';
 import { sha256Hex } from './custody/canonical';
+import { readBoundedFile } from './fsutil';
+import { readManifest } from './manifest/manifest';
 import { custosHome, loadSigner, type Signer } from './custody/identity';
 import { appendEntry, type EntryInput, type LedgerEntry } from './custody/ledger';
 
@@ -46,20 +47,7 @@ export async function acquireRecorded(o: AcquireOptions, c?: Custody): Promise<A
   await record(c, { action: 'acquire-start', evidence, details: { source: o.source, outDir: o.outDir, format: o.format, algorithms: o.algorithms, resume: Boolean(o.resume) } });
   try {
     const r = await acquire({ ...o, env: o.env ?? c.env });
-    await record(c, {
-      action: 'acquire-complete',
-      evidence,
-      details: {
-        source: o.source,
-        sourceSize: r.manifest.source.sizeBytes,
-        hashes: r.hashes,
-        readErrors: r.readErrors,
-        outputs: r.outputs.map((f) => ({ path: f.path, size: f.size, hashes: f.hashes })),
-        manifest: { path: r.manifestPath, sha256: sha256Hex(readFileSync(r.manifestPath)) },
-        verification: r.verification,
-        writeBlock: { method: r.manifest.writeBlock.method, readOnlyAtEnd: r.manifest.writeBlock.readOnlyAtEnd },
-      },
-    });
+    await record(c, { action: 'acquire-complete', evidence, details: acquisitionDetails(o.source, r) });
     return r;
   } catch (err) {
     await record(c, { action: 'acquire-failed', evidence, details: { source: o.source, ...failure(err) } });
@@ -67,19 +55,55 @@ export async function acquireRecorded(o: AcquireOptions, c?: Custody): Promise<A
   }
 }
 
+/** Files listed in full in an entry; beyond this, a count (the manifest, pinned by its hash, lists them all). */
+const MAX_LISTED = 20;
+
+/**
+ * What an acquire-complete entry records: the hashes and a summary; long lists (read errors,
+ * many output files) stay in the manifest, which the entry pins by its SHA-256, so an entry stays
+ * small whatever the evidence (8,000 bad ranges once made an entry of 553 KB that was refused).
+ */
+export function acquisitionDetails(source: string, r: AcquireResult): Record<string, unknown> {
+  const sectors = r.readErrors.reduce((n, e) => n + e.sectorCount, 0);
+  const outputs = r.outputs.map((f) => ({ path: f.path, size: f.size, hashes: f.hashes }));
+  return {
+    source,
+    sourceSize: r.manifest.source.sizeBytes,
+    hashes: r.hashes,
+    readErrors: { ranges: r.readErrors.length, sectors },
+    outputs: outputs.length <= MAX_LISTED ? outputs : { count: outputs.length, bytes: outputs.reduce((n, f) => n + f.size, 0), first: outputs.slice(0, MAX_LISTED) },
+    manifest: { path: r.manifestPath, sha256: sha256Hex(readBoundedFile(r.manifestPath, 'manifest')) },
+    verification: r.verification,
+    writeBlock: { method: r.manifest.writeBlock.method, readOnlyAtEnd: r.manifest.writeBlock.readOnlyAtEnd },
+    ...(r.manifest.time.sessions.length > 1 ? { sessions: r.manifest.time.sessions.length } : {}),
+    ...(r.resumeCheck ? { resumeCheck: r.resumeCheck } : {}),
+  };
+}
+
 /** Verifies, recording the result (each algorithm's comparison) as a verify entry. */
 export async function verifyRecorded(target: string, o: VerifyOptions, c?: Custody): Promise<VerifyResult> {
   const r = await verifyTarget(target, o);
   if (c) {
+    const evidenceNumber = r.manifest ? readManifest(r.manifest).case.evidenceNumber : undefined;
+    const files = r.image.files.map((f) => f.path);
     await record(c, {
       action: 'verify',
-      evidence: [target],
+      evidence: [evidenceNumber ?? target],
       details: {
         target,
-        ...(r.manifest ? { manifest: r.manifest } : {}),
+        ...(r.manifest ? { manifest: { path: r.manifest, sha256: sha256Hex(readBoundedFile(r.manifest, 'manifest')) } } : {}),
         verdict: r.verdict,
-        image: { size: r.image.size, files: r.image.files.map((f) => f.path), comparisons: r.image.comparisons },
-        ...(r.source ? { source: { path: r.source.path, comparisons: r.source.comparisons, readErrors: r.source.readErrors } } : {}),
+        image: {
+          size: r.image.size,
+          files: files.length <= MAX_LISTED ? files : { count: files.length, first: files.slice(0, MAX_LISTED) },
+          comparisons: r.image.comparisons,
+          ...(r.image.damaged ? { damaged: { count: r.image.damaged.count, first: r.image.damaged.ranges.slice(0, MAX_LISTED) } } : {}),
+          ...(r.image.windows ? { windowsDiffering: r.image.windows.differing.length } : {}),
+          ...(r.image.segments ? { segmentsDiffering: r.image.segments.filter((s) => s.comparisons.some((x) => !x.match)).map((s) => s.name).slice(0, MAX_LISTED) } : {}),
+        },
+        ...(r.source
+          ? { source: { path: r.source.path, comparisons: r.source.comparisons, readErrors: { ranges: r.source.readErrors.length, bytes: r.source.readErrors.reduce((n, e) => n + e.length, 0) } } }
+          : {}),
       },
     });
   }

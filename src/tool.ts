@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { CustosBug } from './errors';
 
 /** Name and version of this tool, as recorded in manifests, ledgers and reports. */
 export interface ToolInfo {
@@ -17,7 +18,7 @@ function findPackageJson(start: string): string {
       if (pkg.name === 'custos') return candidate;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`custos package.json not found above ${start}`);
+    if (parent === dir) throw new CustosBug(`custos package.json not found above ${start}`);
     dir = parent;
   }
 }

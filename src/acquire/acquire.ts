@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { closeSync, existsSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { CustosError } from '../errors';
-import { RawImageWriter } from '../formats/raw';
-import { ensureDir, syncDir, writeFileAtomic } from '../fsutil';
+import { PARTIAL_SUFFIX, RawImageWriter } from '../formats/raw';
+import { ensureDir, openRegularForRead, renameIntoPlace, syncDir, writeFileAtomic } from '../fsutil';
 import { protectSource } from '../source/evidence';
 import type { ImageLayout, ImageWriter } from '../formats/types';
 import { DEFAULT_SEGMENT_SIZE, E01Writer } from '../formats/e01/writer';
@@ -13,7 +13,7 @@ import { type Algorithm, ALGORITHMS } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { ParallelHasher } from '../hash/parallel';
 import { type Environment, formatOffset, localTimestamp, systemEnvironment } from '../host';
-import { type AcquisitionManifest, type AcquisitionSession, type CaseMetadata, type VerificationCheck, writeManifest } from '../manifest/manifest';
+import { type AcquisitionManifest, type AcquisitionSession, type CaseMetadata, readManifest, type VerificationCheck, writeManifest } from '../manifest/manifest';
 import { SlotRing } from '../source/aligned';
 import { DEFAULT_CHUNK_SIZE } from '../source/file';
 import { ImageSource } from '../source/image';
@@ -23,7 +23,7 @@ import { applyWriteBlock, type Blockdev, readOnlyNow, systemBlockdev, type Write
 import { toolInfo } from '../tool';
 import { allMatch, compareHashes, hashImage, hashSourceAgain } from '../verify/verify';
 import { type JournalSettings, loadJournal, rangesBelow, removeJournal, type ResumeJournal, saveJournal } from './journal';
-import { type PipelineProgress, runPipeline } from './pipeline';
+import { alignmentError, hashStream, type PipelineProgress, runPipeline } from './pipeline';
 import { RateSampler } from './progress';
 
 /** Default segment size of split images: 2 GiB, as the issue and most labs use. */
@@ -60,6 +60,12 @@ export interface AcquireOptions {
   onProgress?: (phase: string, total: number, p: PipelineProgress) => void;
   /** Human-readable events for stderr (bad sectors, phases). */
   onEvent?: (message: string) => void;
+  /**
+   * Called as the acquisition enters each closing step: 'finish' (every byte read and hashed; the
+   * files are being completed), 'record' (the manifest is written), 'commit' (the manifest is
+   * safely on disk and the files get their final names).
+   */
+  onPhase?: (phase: 'finish' | 'record' | 'commit') => void;
   blockdev?: Blockdev;
 }
 
@@ -72,7 +78,12 @@ export interface AcquireResult {
   verification: AcquisitionManifest['verification'];
   durations: { acquireSeconds: number; verifyImageSeconds?: number; verifySourceSeconds?: number };
   windowsPath?: string;
+  /** For a --resume: how the partial image compared with the source. */
+  resumeCheck?: ResumeCheck;
 }
+
+/** How a --resume found the partial image (AcquisitionSession.resumeCheck). */
+export type ResumeCheck = NonNullable<AcquisitionSession['resumeCheck']>;
 
 /** A file name safe for any file system, from an evidence number or device name. */
 function safeName(s: string): string {
@@ -100,11 +111,6 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     options.format === 'e01' ? { ...options, algorithms: ALGORITHMS.filter((a) => a === 'md5' || a === 'sha1' || options.algorithms.includes(a)) } : options;
   const env = o.env ?? systemEnvironment;
   const resumable = o.format !== 'e01';
-  if (o.resume && !resumable) {
-    throw new CustosError('USAGE', '--resume is not supported for E01 acquisitions yet', {
-      hint: 'Delete the BASE.E01.partial files and acquire again, or acquire as raw/split (resumable) and convert.',
-    });
-  }
   const events = o.onEvent ?? (() => undefined);
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const info = describeSource(o.source);
@@ -114,19 +120,30 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       hint: 'Acquire it as --format raw or split, which keep every byte (ewfacquire would silently drop the last partial sector).',
     });
   }
+  const splitSize = o.splitSize ?? DEFAULT_SPLIT_SIZE;
+  checkSizes(o, info, splitSize);
   const outDir = resolve(o.outDir);
-  // Nothing is written before the output is known to be off the evidence (src/protect.ts).
-  protectSource(o.source);
-  for (const d of ensureDir(outDir)) events(`created output folder ${d}`);
   const base = o.name ? safeName(o.name) : defaultBaseName(o.source, o.case?.evidenceNumber);
-  const layout = { dir: outDir, base, format: o.format, splitSize: o.splitSize ?? DEFAULT_SPLIT_SIZE, totalSize: info.sizeBytes };
+  const layout = { dir: outDir, base, format: o.format, splitSize, totalSize: info.sizeBytes };
   const manifestPath = join(outDir, `${base}.manifest.json`);
   const journalPath = join(outDir, `${base}.resume.json`);
   const windowsPath = join(outDir, `${base}.windows.json`);
+  // Nothing is written before the output is known to be off the evidence (src/protect.ts).
+  protectSource(o.source);
+  for (const d of ensureDir(outDir)) events(`created output folder ${d}`);
   if (existsSync(manifestPath)) {
+    const committing = stoppedWhileCommitting(manifestPath);
+    if (o.resume && committing) return completeCommit(manifestPath, journalPath, events);
     throw new CustosError('OUTPUT_EXISTS', `${manifestPath} already exists; custos never overwrites a record`, {
       path: manifestPath,
-      hint: 'Choose another --out folder or --name.',
+      hint: committing
+        ? 'The acquisition stopped while its files were getting their final names: run the same command with --resume to finish it.'
+        : 'Choose another --out folder or --name.',
+    });
+  }
+  if (o.resume && !resumable) {
+    throw new CustosError('USAGE', '--resume is not supported for E01 acquisitions, except to finish one whose manifest was written', {
+      hint: 'Delete the BASE.E01.partial files and acquire again, or acquire as raw/split (resumable) and convert.',
     });
   }
   const settings: JournalSettings = {
@@ -138,11 +155,6 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     sectorSize: info.logicalSectorSize,
     retries: o.retries,
   };
-  if (settings.windowSize % info.logicalSectorSize !== 0 && settings.windowSize > 0) {
-    throw new CustosError('USAGE', `--hash-window ${settings.windowSize} is not a multiple of the ${info.logicalSectorSize}-byte sector`, {
-      hint: 'Use a window such as 1MiB or 64MiB.',
-    });
-  }
   let journal: ResumeJournal | undefined;
   if (o.resume) {
     if (!existsSync(journalPath)) {
@@ -176,13 +188,15 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
 
     // E01 is bound by compression, not reading: a shorter ring keeps its workers within the memory budget.
     const ring = new SlotRing(o.format === 'e01' ? ACQUIRE_SLOTS / 2 : ACQUIRE_SLOTS, chunkSize);
-    if (reader.directFds.length > 0 && !ring.alignFor(reader.directFds)) throw new Error(`${o.source}: no buffer alignment accepted for O_DIRECT`);
+    if (reader.directFds.length > 0 && !ring.alignFor(reader.directFds)) throw alignmentError(o.source);
     hasher = new ParallelHasher(ring.buffer, o.algorithms, { segmentSize: settings.splitSize, windowSize: settings.windowSize });
 
     const readErrors: ByteRange[] = [];
     let start = 0;
+    let resumeCheck: ResumeCheck | undefined;
     if (journal) {
-      start = await replayPartial(journal, layout, reader, ring, hasher, readErrors, o, events);
+      resumeCheck = await replayPartial(journal, layout, reader, ring, hasher, readErrors, o, events);
+      start = resumeCheck.matchedBytes;
       writer = RawImageWriter.resume(layout, start);
       events(`resume: ${start} bytes of the partial image match the source; continuing from there`);
     } else if (o.format === 'e01') {
@@ -229,7 +243,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       readErrors: rangesBelow(latest.readErrors, latest.bytesDone),
       sessions: [
         ...(journal?.sessions ?? []),
-        { start: iso(sessionStart), end: iso(env.now()), fromOffset: start, toOffset: latest.bytesDone, outcome },
+        { start: iso(sessionStart), end: iso(env.now()), fromOffset: start, toOffset: latest.bytesDone, outcome, ...(resumeCheck ? { resumeCheck } : {}) },
       ],
       writeBlock: journal?.writeBlock ?? writeBlock,
       rateSamples: sampler.samples,
@@ -274,6 +288,8 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       throw err;
     }
     latest = result;
+    // The journal now says everything was read: a stop while finishing resumes with a check, not a re-read.
+    if (resumable && !result.stopped) saveJournalQuietly(journalPath, journalFor('interrupted'));
     if (result.stopped) {
       await writer.sync();
       if (!resumable) {
@@ -287,6 +303,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       });
     }
 
+    o.onPhase?.('finish');
     const digests = await hasher.finish();
     const sectorSize = info.logicalSectorSize;
     const readErrorRecords = result.readErrors.map((r) => ({
@@ -326,7 +343,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     writeBlock = { ...(journal?.writeBlock ?? writeBlock), readOnlyAtEnd: readOnlyNow(info, blockdev) };
     const sessions: AcquisitionSession[] = [
       ...(journal?.sessions ?? []),
-      { start: iso(sessionStart), end: iso(sessionEnd), fromOffset: start, toOffset: info.sizeBytes, outcome: 'complete' },
+      { start: iso(sessionStart), end: iso(sessionEnd), fromOffset: start, toOffset: info.sizeBytes, outcome: 'complete', ...(resumeCheck ? { resumeCheck } : {}) },
     ];
     const firstStart = new Date(sessions[0]!.start);
     const offset = env.utcOffsetMinutes(firstStart);
@@ -370,7 +387,9 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     };
     // The record first, then the final names: a stop in between leaves a manifest, the journal and
     // .partial files, which --resume checks against the manifest and renames (completeCommit).
+    o.onPhase?.('record');
     writeManifest(manifestPath, manifest);
+    o.onPhase?.('commit');
     await writer.commit();
     if (resumable) removeJournal(journalPath);
     syncDir(outDir);
@@ -383,7 +402,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       writeManifest(manifestPath, manifest, { replace: true });
     }
     if (o.verifySource) {
-      const r = await hashSourceAgain(o.source, o.algorithms, { retries: o.retries, onProgress: o.onProgress });
+      const r = await hashSourceAgain(o.source, o.algorithms, { retries: o.retries, maxRate: o.maxRate, onProgress: o.onProgress });
       manifest.verification.source = {
         ...check(compareHashes(digests.hashes, r.hashes), r.hashes, env.now(), r.durationSeconds),
         readErrors: r.readErrors,
@@ -400,6 +419,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       verification: manifest.verification,
       durations,
       ...(hashWindows ? { windowsPath } : {}),
+      ...(resumeCheck ? { resumeCheck } : {}),
     };
   } finally {
     await writer?.close();
@@ -427,6 +447,117 @@ function saveJournalQuietly(path: string, j: ResumeJournal): void {
   }
 }
 
+/** Smallest --split-size and --segment-size: below it a disk becomes millions of files (--split-size 100 made two million). */
+export const MIN_SEGMENT_BYTES = 1024 * 1024;
+/** Most files one image may be split into. */
+export const MAX_IMAGE_FILES = 100_000;
+/** Most hash windows one acquisition records (the windows file stays well under the size custos reads back). */
+export const MAX_HASH_WINDOWS = 200_000;
+
+/** Refuses segment and window sizes that would make an absurd number of files or windows, before anything is written. */
+function checkSizes(o: AcquireOptions, info: SourceInfo, splitSize: number): void {
+  const size = info.sizeBytes;
+  const files = (each: number) => Math.max(1, Math.ceil(size / each));
+  if (o.format === 'split') {
+    if (!Number.isSafeInteger(splitSize) || splitSize < MIN_SEGMENT_BYTES) {
+      throw new CustosError('USAGE', `--split-size ${splitSize} bytes is below the minimum of 1 MiB`, { hint: 'Use a size such as 650MiB, 2GiB (the default) or 4GB.' });
+    }
+    if (files(splitSize) > MAX_IMAGE_FILES) {
+      throw new CustosError('USAGE', `--split-size ${splitSize} would split ${size} bytes into ${files(splitSize)} files, more than ${MAX_IMAGE_FILES}`, {
+        hint: `Use a --split-size of at least ${Math.ceil(size / MAX_IMAGE_FILES)} bytes.`,
+      });
+    }
+  }
+  if (o.format === 'e01' && o.segmentSize !== undefined && (!Number.isSafeInteger(o.segmentSize) || o.segmentSize < MIN_SEGMENT_BYTES)) {
+    throw new CustosError('USAGE', `--segment-size ${o.segmentSize} bytes is below the minimum of 1 MiB`, { hint: 'Use 650MiB, 1.4GiB (the default), 2GiB…' });
+  }
+  const w = o.windowSize ?? 0;
+  if (w > 0) {
+    const sector = info.logicalSectorSize;
+    if (!Number.isSafeInteger(w) || w < sector || w % sector !== 0) {
+      throw new CustosError('USAGE', `--hash-window ${w} is not a whole number of ${sector}-byte sectors`, { hint: 'Use a window such as 1MiB or 64MiB.' });
+    }
+    if (files(w) > MAX_HASH_WINDOWS) {
+      throw new CustosError('USAGE', `--hash-window ${w} would make ${files(w)} windows over ${size} bytes, more than ${MAX_HASH_WINDOWS}`, {
+        hint: `Use a window of at least ${Math.ceil(size / MAX_HASH_WINDOWS / sector) * sector} bytes.`,
+      });
+    }
+  }
+}
+
+/** True when a manifest's files still have .partial names: the run stopped between writing the manifest and renaming them. */
+function stoppedWhileCommitting(manifestPath: string): boolean {
+  let names: string[];
+  try {
+    names = readManifest(manifestPath).outputs.map((f) => f.name);
+  } catch {
+    return false;
+  }
+  return names.some((n) => basename(n) === n && existsSync(join(dirname(manifestPath), n + PARTIAL_SUFFIX)));
+}
+
+/**
+ * Finishes an acquisition that stopped after its manifest was written but before every file had
+ * its final name (a kill, a crash, a full disk in that moment): each file still under its
+ * .partial name must have the size and hashes the manifest records for it; only then is it
+ * renamed, and the journal removed. Nothing is re-read from the source: the manifest's hashes
+ * were computed in the acquisition pass.
+ */
+async function completeCommit(manifestPath: string, journalPath: string, events: (m: string) => void): Promise<AcquireResult> {
+  const manifest = readManifest(manifestPath);
+  const dir = dirname(manifestPath);
+  let renamed = 0;
+  const outputs: AcquireResult['outputs'] = [];
+  for (const f of manifest.outputs) {
+    if (basename(f.name) !== f.name) throw new CustosError('INVALID_INPUT', `${manifestPath}: output name ${f.name} is not a plain file name`, { path: manifestPath, hint: 'Restore the manifest from a copy.' });
+    const final = join(dir, f.name);
+    const partial = final + PARTIAL_SUFFIX;
+    const where = existsSync(final) ? final : partial;
+    const { fd, size } = openRegularForRead(where, 'image file');
+    closeSync(fd);
+    if (size !== f.size) {
+      throw new CustosError('INVALID_INPUT', `cannot finish the acquisition: ${where} has ${size} bytes, the manifest records ${f.size}`, {
+        path: where,
+        hint: 'The file was changed after the acquisition stopped; acquire again under another --name.',
+      });
+    }
+    if (where === partial) {
+      const algorithms = ALGORITHMS.filter((a) => f.hashes[a] !== undefined);
+      const image = new ImageSource(partial, [{ path: partial, size }], { ownOutput: true });
+      let hashes: HashSet;
+      try {
+        hashes = (await hashStream(image, algorithms, { end: size, chunkSize: DEFAULT_CHUNK_SIZE })).hashes;
+      } finally {
+        image.close();
+      }
+      if (!allMatch(compareHashes(f.hashes, hashes))) {
+        throw new CustosError('HASH_MISMATCH', `cannot finish the acquisition: ${partial} does not have the hashes its manifest records`, {
+          path: partial,
+          hint: 'The file was changed after the acquisition stopped; acquire again under another --name.',
+        });
+      }
+      renameIntoPlace(partial, final);
+      renamed++;
+    }
+    outputs.push({ path: final, size: f.size, hashes: f.hashes });
+  }
+  syncDir(dir);
+  removeJournal(journalPath);
+  syncDir(dir);
+  events(`resume: the acquisition had stopped while giving its files their final names; ${renamed} file(s) checked against ${basename(manifestPath)} and renamed: complete`);
+  const windowsPath = manifest.hashWindows ? join(dir, manifest.hashWindows.file) : undefined;
+  return {
+    manifestPath,
+    manifest,
+    outputs,
+    hashes: manifest.hashes,
+    readErrors: manifest.readErrors,
+    verification: manifest.verification,
+    durations: { acquireSeconds: manifest.time.durationSeconds },
+    ...(windowsPath ? { windowsPath } : {}),
+  };
+}
+
 /** The journal must describe this source and these settings, or resuming would splice two images. */
 function checkSameAcquisition(j: ResumeJournal, info: SourceInfo, s: JournalSettings, path: string): void {
   const differ: string[] = [];
@@ -448,10 +579,11 @@ function checkSameAcquisition(j: ResumeJournal, info: SourceInfo, s: JournalSett
 }
 
 /**
- * Re-reads the partial image written before the interruption, compares it chunk by chunk with
- * the source (skipping only the sectors recorded as unreadable, which must be zeros), and feeds
- * the matching prefix to the hashers so that their state is as if never interrupted. Returns
- * where to continue: the end of the longest prefix that matches.
+ * Re-reads the partial image written before the interruption and compares it chunk by chunk with
+ * the source read again now, with the same bad-sector recovery as acquisition: the journal is not
+ * evidence, so sectors it calls unreadable are read again (they may read now) and only the
+ * sectors still unreadable are taken as zero-filled. The matching prefix feeds the hashers so that
+ * their state is as if never interrupted; acquisition goes on from the first chunk that differs.
  */
 async function replayPartial(
   journal: ResumeJournal,
@@ -462,11 +594,12 @@ async function replayPartial(
   readErrors: ByteRange[],
   o: AcquireOptions,
   events: (m: string) => void,
-): Promise<number> {
+): Promise<ResumeCheck> {
   const chunk = journal.settings.chunkSize;
   const available = Math.min(journal.bytesDone, RawImageWriter.partialBytes(layout));
-  const limit = available - (available % chunk);
-  if (limit === 0) return 0;
+  // Whole chunks keep O_DIRECT reads aligned; only the source's own end may cut a chunk short.
+  const limit = available === layout.totalSize ? available : available - (available % chunk);
+  if (limit === 0) return { partialBytes: 0, matchedBytes: 0, matched: true };
   const partial = RawImageWriter.resume(layout, limit);
   const files = partial.partialFiles;
   await partial.close();
@@ -477,8 +610,7 @@ async function replayPartial(
   );
   const scratch = new SlotRing(1, chunk);
   if (reader.directFds.length > 0) scratch.alignFor(reader.directFds);
-  const known = journal.readErrors;
-  let mismatchAt: number | undefined;
+  let mismatch: { at: number; firstByte: number } | undefined;
   try {
     const r = await runPipeline({
       source: image,
@@ -487,37 +619,30 @@ async function replayPartial(
       hasher,
       onProgress: (p) => o.onProgress?.('resume check', limit, p),
       inspect: async (view, offset) => {
-        const end = offset + view.length;
-        let at = offset;
-        const compareTo = async (from: number, to: number): Promise<boolean> => {
-          for (let s = from; s < to; s += chunk) {
-            const len = Math.min(chunk, to - s);
-            const buf = scratch.view(0, len);
-            const bad = await reader.readFully(buf, s);
-            if (bad.length > 0) return false;
-            if (Buffer.compare(buf, view.subarray(s - offset, s - offset + len)) !== 0) return false;
-          }
-          return true;
-        };
-        for (const r of known) {
-          if (r.offset + r.length <= at || r.offset >= end) continue;
-          const lo = Math.max(r.offset, at);
-          const hi = Math.min(r.offset + r.length, end);
-          if (!(await compareTo(at, lo))) return (mismatchAt = offset), false;
-          if (view.subarray(lo - offset, hi - offset).some((b) => b !== 0)) return (mismatchAt = offset), false;
-          at = hi;
+        const again = scratch.view(0, view.length);
+        const bad = await reader.readFully(again, offset);
+        if (Buffer.compare(again, view) !== 0) {
+          let i = 0;
+          while (i < view.length && again[i] === view[i]) i++;
+          mismatch = { at: offset, firstByte: offset + i };
+          return false;
         }
-        if (!(await compareTo(at, end))) return (mismatchAt = offset), false;
-        for (const r of known) {
-          const lo = Math.max(r.offset, offset);
-          const hi = Math.min(r.offset + r.length, end);
-          if (lo < hi) addRange(readErrors, lo, hi - lo);
-        }
+        for (const b of bad) addRange(readErrors, b.offset, b.length);
         return true;
       },
     });
-    if (mismatchAt !== undefined) events(`resume: the partial image differs from the source from byte ${mismatchAt}; acquiring again from there`);
-    return r.bytesDone;
+    if (!mismatch) return { partialBytes: limit, matchedBytes: r.bytesDone, matched: true };
+    const { at, firstByte } = mismatch;
+    const wasUnreadable = journal.readErrors.some((e) => firstByte >= e.offset && firstByte < e.offset + e.length);
+    if (wasUnreadable) {
+      events(`resume: sectors recorded as unreadable before the interruption read now (byte ${firstByte}); acquiring again from byte ${at}`);
+      return { partialBytes: limit, matchedBytes: r.bytesDone, matched: true, mismatchAt: at, reason: 'sectors-now-readable' };
+    }
+    events(
+      `WARNING: the partial image differs from the source from byte ${firstByte}: the source changed or was replaced, or the partial image was altered, since the interruption. ` +
+        `Everything from byte ${at} is acquired again; the manifest and the custody ledger record this.`,
+    );
+    return { partialBytes: limit, matchedBytes: r.bytesDone, matched: false, mismatchAt: at, reason: 'source-changed' };
   } finally {
     image.close();
   }

@@ -1,6 +1,7 @@
 import type { Algorithm } from '../hash/algorithms';
 import { ParallelHasher, type StreamDigests } from '../hash/parallel';
-import { SlotRing } from '../source/aligned';
+import { MAX_ALIGNMENT, SlotRing } from '../source/aligned';
+import { CustosError } from '../errors';
 import { addRange, type ByteRange, type ByteSource } from '../source/reader';
 import type { ImageWriter } from '../formats/types';
 
@@ -134,6 +135,8 @@ export interface HashStreamOptions {
   windowSize?: number;
   onProgress?: (p: PipelineProgress) => void;
   shouldStop?: () => boolean;
+  /** Upper bound on the read rate in bytes per second (a failing or hot drive read again). */
+  maxRate?: number;
 }
 
 /** Opens a source's aligned ring and hash workers, streams it once, and returns the digests. */
@@ -144,13 +147,21 @@ export async function hashStream(
 ): Promise<StreamDigests & PipelineResult> {
   const ring = new SlotRing(o.slots ?? HASH_SLOTS, o.chunkSize);
   if (source.directFds.length > 0 && !ring.alignFor(source.directFds)) {
-    throw new Error(`${source.path}: no buffer alignment is accepted for O_DIRECT`);
+    throw alignmentError(source.path);
   }
   const hasher = new ParallelHasher(ring.buffer, algorithms, { segmentSize: o.segmentSize, windowSize: o.windowSize });
   try {
-    const result = await runPipeline({ source, ring, hasher, start: o.start, end: o.end, onProgress: o.onProgress, shouldStop: o.shouldStop });
+    const result = await runPipeline({ source, ring, hasher, start: o.start, end: o.end, onProgress: o.onProgress, shouldStop: o.shouldStop, maxRate: o.maxRate });
     return { ...result, ...(await hasher.finish()) };
   } finally {
     await hasher.terminate();
   }
+}
+
+/** No offset in the ring satisfied O_DIRECT: the file system or driver asks for an alignment beyond a page. */
+export function alignmentError(path: string): CustosError {
+  return new CustosError('IO_ERROR', `${path}: no buffer alignment up to ${MAX_ALIGNMENT} bytes is accepted for direct I/O (O_DIRECT)`, {
+    path,
+    hint: 'The device or file system refuses direct I/O from page-aligned memory; check the kernel log (dmesg) and report it.',
+  });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { CustosBug } from '../errors';
 
 /**
  * The canonical bytes of a JSON value: RFC 8785 (JSON Canonicalization Scheme), UTF-8 —
@@ -8,7 +9,7 @@ import canonicalize from 'canonicalize';
  */
 export function canonicalBytes(value: unknown): Buffer {
   const text = canonicalize(value);
-  if (text === undefined) throw new Error('canonicalBytes: value cannot be represented in JSON');
+  if (text === undefined) throw new CustosBug('canonicalBytes: value cannot be represented in JSON');
   return Buffer.from(text, 'utf8');
 }
 

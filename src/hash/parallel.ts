@@ -4,6 +4,7 @@ import { type Algorithm, ALGORITHMS } from './algorithms';
 import type { HashSet } from './hashset';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol';
 import { workerScript } from '../workers';
+import { CustosBug } from '../errors';
 
 /**
  * Relative cost per byte on one core (NOTES.md speed table: MD5 ~470 MiB/s, SHA-1 ~1250,
@@ -90,7 +91,7 @@ export class ParallelHasher {
       w.on('error', fail);
       // A worker that dies without an error event (killed, out of memory) must not leave the pipeline waiting forever.
       w.on('exit', (code) => {
-        if (!this.stopping) fail(new Error(`hash worker for ${algs.join(', ')} exited unexpectedly (code ${code})`));
+        if (!this.stopping) fail(new CustosBug(`hash worker for ${algs.join(', ')} exited unexpectedly (code ${code})`));
       });
       return w;
     });

@@ -22,7 +22,7 @@ export interface AcquisitionSession {
   toOffset: number;
   outcome: 'complete' | 'interrupted' | 'failed';
   /** A --resume session's check of the partial image against the source. */
-  resumeCheck?: { partialBytes: number; matchedBytes: number; matched: boolean; mismatchAt?: number };
+  resumeCheck?: { partialBytes: number; matchedBytes: number; matched: boolean; mismatchAt?: number; reason?: 'source-changed' | 'sectors-now-readable' };
 }
 
 export interface ReadErrorRecord {

@@ -1,4 +1,5 @@
 import { readSync } from 'node:fs';
+import { CustosBug } from '../errors';
 
 /**
  * The largest alignment O_DIRECT may ask of memory: a page. Ring slots are placed on such a
@@ -19,7 +20,7 @@ export class SlotRing {
   base = 0;
 
   constructor(slots: number, slotSize: number) {
-    if (slotSize % MAX_ALIGNMENT !== 0) throw new Error(`slot size ${slotSize} is not a multiple of ${MAX_ALIGNMENT}`);
+    if (slotSize % MAX_ALIGNMENT !== 0) throw new CustosBug(`slot size ${slotSize} is not a multiple of ${MAX_ALIGNMENT}`);
     this.slots = slots;
     this.slotSize = slotSize;
     this.buffer = new SharedArrayBuffer(slots * slotSize + MAX_ALIGNMENT);

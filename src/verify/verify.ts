@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { hashStream, type PipelineProgress } from '../acquire/pipeline';
-import { CustosError } from '../errors';
+import { CustosBug, CustosError } from '../errors';
 import type { DamagedRange } from '../formats/types';
 import { type Algorithm, ALGORITHM_INFO, ALGORITHMS, isAlgorithm, parseAlgorithms } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
@@ -25,7 +25,7 @@ export function compareHashes(expected: HashSet, actual: HashSet): HashCompariso
   return ALGORITHMS.filter((a) => expected[a] !== undefined).map((algorithm) => {
     const e = expected[algorithm]!.toLowerCase();
     const a = actual[algorithm];
-    if (a === undefined) throw new Error(`compareHashes: ${algorithm} was not computed`);
+    if (a === undefined) throw new CustosBug(`compareHashes: ${algorithm} was not computed`);
     return { algorithm, expected: e, actual: a, match: e === a };
   });
 }
@@ -74,7 +74,7 @@ export interface SourceHashResult {
 export async function hashSourceAgain(
   path: string,
   algorithms: readonly Algorithm[],
-  o: ProgressHooks & { retries: number } = { retries: 2 },
+  o: ProgressHooks & { retries: number; maxRate?: number } = { retries: 2 },
 ): Promise<SourceHashResult> {
   const now = o.now ?? Date.now;
   const t0 = now();
@@ -84,6 +84,7 @@ export async function hashSourceAgain(
     const r = await hashStream(reader, algorithms, {
       end: info.sizeBytes,
       chunkSize: DEFAULT_CHUNK_SIZE,
+      maxRate: o.maxRate,
       onProgress: (p) => o.onProgress?.('verify source', info.sizeBytes, p),
     });
     return { hashes: r.hashes, readErrors: r.readErrors.map((x) => ({ ...x })), size: info.sizeBytes, durationSeconds: (now() - t0) / 1000 };

@@ -156,7 +156,9 @@ describe('never overwrites, never claims an incomplete image', () => {
     require('node:fs').writeSync(fd, Buffer.from([0xff ^ readFileSync(src)[5_000_000]!]), 0, 1, 5_000_000);
     require('node:fs').closeSync(fd);
     const r = await acquire({ ...o, signal: undefined, onProgress: undefined, resume: true, onEvent: (m) => events.push(m) });
-    expect(events.join('\n')).toMatch(/differs from the source from byte 4980736/);
+    expect(events.join('\n')).toMatch(/WARNING: the partial image differs from the source from byte 5000000/);
+    expect(r.manifest.time.sessions[1]!.resumeCheck).toEqual({ partialBytes: r.manifest.time.sessions[1]!.resumeCheck!.partialBytes, matchedBytes: 4980736, matched: false, mismatchAt: 4980736, reason: 'source-changed' });
+    expect(r.resumeCheck?.matched).toBe(false);
     expect(sameBytes(src, r.outputs[0]!.path)).toBe(true);
     expect(r.hashes).toEqual(coreutils(src));
   });
