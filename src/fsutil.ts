@@ -68,8 +68,8 @@ export function createExclusive(path: string, mode = 0o644, access: number = con
  * Opens a file this run (or an interrupted one) created, to go on writing it: never through a
  * link, only a regular file with no other hard link, never evidence.
  */
-export function openExistingForWrite(path: string, access: number = constants.O_WRONLY): number {
-  assertWritable(path);
+export function openExistingForWrite(path: string, access: number = constants.O_WRONLY, o: { ownRecord?: boolean } = {}): number {
+  assertWritable(path, o);
   let fd: number;
   try {
     fd = openSync(path, access | constants.O_NOFOLLOW);

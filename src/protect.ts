@@ -92,8 +92,10 @@ function devicesUnder(dir: string, mountinfo?: string): { dev: string; via: stri
  * Refuses to write `path` when it is (or links to, or is a hard link of) protected evidence, when
  * it is a symbolic link, or when its folder lies on a protected device. Called by every function
  * that creates, replaces or opens a file for writing (src/fsutil.ts), so no caller can forget it.
+ * `ownRecord`: the file is a record custos itself keeps appending to (the ledger), protected
+ * from every other write.
  */
-export function assertWritable(path: string, o: { mountinfo?: string } = {}): void {
+export function assertWritable(path: string, o: { mountinfo?: string; ownRecord?: boolean } = {}): void {
   const abs = resolve(path);
   let l: Stats | undefined;
   try {
@@ -105,7 +107,8 @@ export function assertWritable(path: string, o: { mountinfo?: string } = {}): vo
     throw unsafe(`${path} is a symbolic link; custos never writes through a link`, path, 'Remove the link, or choose another output name.');
   }
   if (l) {
-    const r = files.get(fileKey(l));
+    // The custody ledger is protected from every other write, but custos appends to it.
+    const r = o.ownRecord ? undefined : files.get(fileKey(l));
     if (r) {
       throw unsafe(`${path} is evidence being read (${r.what}${r.what === abs ? '' : ', or a hard link to it'}); it is never a write target`, path, 'Choose an output outside the evidence.');
     }

@@ -13,7 +13,7 @@ import { sha256Hex } from './custody/canonical';
 import { readBoundedFile } from './fsutil';
 import { readManifest } from './manifest/manifest';
 import { custosHome, loadSigner, type Signer } from './custody/identity';
-import { appendEntry, type EntryInput, type LedgerEntry } from './custody/ledger';
+import { appendEntry, type EntryInput, type LedgerEntry, protectCaseRecords } from './custody/ledger';
 
 /** Where and as whom evidence handling is recorded. */
 export interface Custody {
@@ -26,6 +26,7 @@ export interface Custody {
 /** Opens the signer for a case folder (identity from CUSTOS_HOME, key unlocked with the passphrase). */
 export function openCustody(o: { caseDir: string; identity?: string; passphrase: string; purpose?: string; home?: string; env?: Environment }): Custody {
   const env = o.env ?? systemEnvironment;
+  protectCaseRecords(o.caseDir);
   return { caseDir: o.caseDir, signer: loadSigner(o.home ?? custosHome(), o.identity, o.passphrase, env.now()), purpose: o.purpose, env };
 }
 

@@ -4,8 +4,8 @@ import acquisitionManifestSchema from '../schemas/acquisition-manifest.schema.js
 import caseSchema from '../schemas/case.schema.json';
 import hashResultSchema from '../schemas/hash-result.schema.json';
 import ledgerEntrySchema from '../schemas/ledger-entry.schema.json';
-import { readFileSync, statSync } from 'node:fs';
-import { CustosError, fromFsError } from './errors';
+import { CustosError } from './errors';
+import { MAX_RECORD_BYTES, readBoundedFile } from './fsutil';
 
 /** Every JSON Schema custos ships (draft 2020-12), by short name. */
 export const SCHEMAS = {
@@ -51,15 +51,8 @@ export function assertSchema(name: SchemaName, data: unknown, what: string): voi
  * Reads a JSON file that must satisfy a shipped schema. The file is untrusted input: its size
  * is bounded before it is read, and every failure is an input error that names it.
  */
-export function readValidatedJson(name: SchemaName, path: string, hint: string, maxBytes = 64 * 1024 * 1024): unknown {
-  let text: string;
-  try {
-    const size = statSync(path).size;
-    if (size > maxBytes) throw new CustosError('INVALID_INPUT', `${path}: ${size} bytes is too large for a ${name} file`, { path, hint });
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw fromFsError(err, path, 'reading it') ?? err;
-  }
+export function readValidatedJson(name: SchemaName, path: string, hint: string, maxBytes = MAX_RECORD_BYTES): unknown {
+  const text = readBoundedFile(path, `${name} file`, maxBytes).toString('utf8');
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { CustosError, fromFsError } from '../errors';
+import { existsSync, unlinkSync } from 'node:fs';
+import { CustosError } from '../errors';
 import { isAlgorithm, type Algorithm } from '../hash/algorithms';
 import type { AcquisitionSession, CaseMetadata } from '../manifest/manifest';
-import { writeFileAtomic } from '../fsutil';
+import { readBoundedFile, writeFileAtomic } from '../fsutil';
 import type { ByteRange } from '../source/reader';
 import type { WriteBlockRecord } from '../source/writeblock';
 
@@ -68,12 +68,10 @@ export function loadJournal(path: string): ResumeJournal {
       hint: 'Delete BASE.resume.json and the .partial files, then acquire again from the start.',
     });
   let data: ResumeJournal;
+  const text = readBoundedFile(path, 'resume journal', MAX_JOURNAL_BYTES).toString('utf8');
   try {
-    if (statSync(path).size > MAX_JOURNAL_BYTES) throw bad('it is implausibly large');
-    data = JSON.parse(readFileSync(path, 'utf8')) as ResumeJournal;
+    data = JSON.parse(text) as ResumeJournal;
   } catch (err) {
-    if (err instanceof CustosError) throw err;
-    if ((err as NodeJS.ErrnoException).code) throw fromFsError(err, path, 'reading it') ?? err;
     throw bad(`it is not valid JSON (${(err as Error).message})`);
   }
   const s = data?.settings;

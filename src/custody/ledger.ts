@@ -1,5 +1,6 @@
 import { randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, readdirSync, readSync } from 'node:fs';
+import { protectFile } from '../protect';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
@@ -192,7 +193,7 @@ function buildEntry(
  * off, so the ledger never keeps a torn line from custos itself, and the failure is reported.
  */
 function appendLine(file: string, entry: LedgerEntry): void {
-  const fd = openExistingForWrite(file, constants.O_WRONLY | constants.O_APPEND);
+  const fd = openExistingForWrite(file, constants.O_WRONLY | constants.O_APPEND, { ownRecord: true });
   const before = fstatSync(fd).size;
   try {
     writeAll(fd, Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8'), null, file);
@@ -682,7 +683,7 @@ export async function repairLedger(dir: string, signer: Signer, env: Environment
     const tornLine = countLines(file) + 1;
     const side = `${file}.torn-${env.now().toISOString().replace(/[:.]/g, '')}`;
     writeNewFile(side, removed);
-    const wfd = openExistingForWrite(file, constants.O_RDWR);
+    const wfd = openExistingForWrite(file, constants.O_RDWR, { ownRecord: true });
     try {
       ftruncateSync(wfd, keep);
       fsyncSync(wfd);
@@ -710,4 +711,49 @@ function countLines(file: string): number {
     // counting only
   }
   return c.count;
+}
+
+/**
+ * Marks a case's records and the evidence its ledger names as never-write targets for this
+ * process: the ledger and its certificates, and every existing file an entry names as a source,
+ * target, output or manifest. So `--out`/`--force` of any command run in the case cannot replace
+ * them (a report written over custody.jsonl, a signed head written over an image).
+ */
+export function protectCaseRecords(dir: string): void {
+  const file = ledgerPath(dir);
+  const mark = (p: unknown) => {
+    if (typeof p !== 'string' || p.length === 0 || p.length > 4096) return;
+    try {
+      const st = lstatSync(p);
+      if (st.isFile()) protectFile(p, st);
+    } catch {
+      // not there (any more): nothing to protect
+    }
+  };
+  mark(file);
+  for (const c of listDir(join(dir, CERTS_DIR))) mark(join(dir, CERTS_DIR, c));
+  if (!existsSync(file)) return;
+  let entries: LedgerEntry[];
+  try {
+    entries = readEntries(dir).entries;
+  } catch {
+    return; // verification reports what is wrong with the ledger; protection takes what it can
+  }
+  for (const e of entries) {
+    const d = e.details as Record<string, unknown>;
+    mark(d.source);
+    mark(d.target);
+    const m = d.manifest as { path?: unknown } | undefined;
+    mark(m?.path);
+    const outs = d.outputs as { path?: unknown }[] | { first?: { path?: unknown }[] } | undefined;
+    for (const f of Array.isArray(outs) ? outs : (outs?.first ?? [])) mark(f?.path);
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

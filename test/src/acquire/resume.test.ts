@@ -159,7 +159,7 @@ describe('sizes that would make absurd outputs are refused before anything is wr
     const src = join(tmp.dir, 'sizes-src');
     writeFileSync(src, pseudoRandomBytes(8 << 20, 40));
     const o = base(src, extra as Partial<AcquireOptions>);
-    if (extra.windowSize === 512) {
+    if ('windowSize' in extra && extra.windowSize === 512) {
       // 16,384 windows are fine: the bound is on absurd counts, not on small windows.
       const r = await acquire(o);
       expect(JSON.parse(readFileSync(r.windowsPath!, 'utf8')).windows).toHaveLength(16384);
