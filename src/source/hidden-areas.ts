@@ -99,7 +99,7 @@ export type CommandRunner = (command: string, args: readonly string[]) => Comman
 /** Tool output beyond this is not what these tools print: the parsers refuse it. */
 export const MAX_TOOL_OUTPUT = 1024 * 1024;
 /** A drive that does not answer an identify command within this is not waited for longer. */
-const TOOL_TIMEOUT_MS = 60_000;
+const TOOL_TIMEOUT_MS = 30_000;
 
 /** Runs `command` with a bounded output and time; sbin directories are searched too (hdparm lives there). */
 export const systemRunner: CommandRunner = (command, args) => {
@@ -411,6 +411,10 @@ function checkAta(d: BlockDeviceInfo, dev: string, run: CommandRunner): HiddenAr
     }
   }
 
+  if (rn.error === 'timed-out') {
+    // A drive that does not answer IDENTIFY in time is not asked again (each ask would wait as long).
+    return finish('undetermined', `could not determine: ${hpa.reason}`, { reason: hpa.reason!, hpa });
+  }
   const dArgs = ['--dco-identify', dev];
   const rd = run('hdparm', dArgs);
   const dco: DcoCheck = { status: 'undetermined', commands: [['hdparm', ...dArgs]] };

@@ -304,6 +304,12 @@ describe('decisions (replayed runs)', () => {
     expect(run.calls.length).toBe(1);
   });
 
+  test('a drive that does not answer in time is asked nothing more', () => {
+    const run = replay({ 'hdparm -N': { status: null, stdout: '', stderr: '', error: 'timed-out' } });
+    expect(detectHiddenAreas(ataDisk(8), '/dev/sdb', run)).toMatchObject({ status: 'undetermined', summary: 'could not determine: hdparm -N did not finish within 30 s' });
+    expect(run.calls.length).toBe(1);
+  });
+
   const nvmeDisk = (bytes: number): BlockDeviceInfo => ({ ...ataDisk(bytes / 512), name: 'nvme0n1', devNumber: '259:0', transport: 'nvme', namespaceId: 1 });
   const idNs = (nsze: number) => JSON.stringify({ nsze, ncap: nsze, nuse: 1000, nsfeat: 0, nlbaf: 0, flbas: 0, lbafs: [{ ms: 0, ds: 9, rp: 0 }] });
 
