@@ -162,7 +162,6 @@ export function cleanText(raw: string): string | undefined {
   const t = raw
     .replace(/\0/g, ' ')
     .trim()
-    // eslint-disable-next-line no-control-regex
     .replace(/[\x00-\x1f\x7f]/g, '?');
   return t.length > 0 ? t : undefined;
 }

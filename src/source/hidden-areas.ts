@@ -137,7 +137,6 @@ function safeCount(digits: string): number | undefined {
 /** The first line of `text` that says something, cleaned and cut for a one-line reason. */
 export function firstMessage(text: string): string | undefined {
   for (const raw of text.slice(0, 64 * 1024).split('\n')) {
-    // eslint-disable-next-line no-control-regex
     const line = raw.replace(/[\x00-\x1f\x7f]/g, ' ').trim();
     if (line && !/^\/\S+:$/.test(line)) return line.length > 160 ? `${line.slice(0, 157)}...` : line;
   }
@@ -299,7 +298,6 @@ export function parseNvmeIdCtrl(text: string): Parsed<{ tnvmcap?: number; unvmca
     strings = ['mn', 'sn', 'fr'].map((k) => f.get(k));
   }
   if (tnvmcap === 'bad' || unvmcap === 'bad') return fail('nvme id-ctrl: TNVMCAP or UNVMCAP is not a byte count');
-  // eslint-disable-next-line no-control-regex
   const [model, serial, firmware] = strings.map((s) => s?.replace(/[\x00-\x1f\x7f]/g, '?').trim().slice(0, 64) || undefined);
   return {
     ok: true,
@@ -457,9 +455,12 @@ function combineAta(d: BlockDeviceInfo, hpa: HpaCheck, dco: DcoCheck, unit: numb
   const kernelSectors = unit ? d.sizeBytes / unit : undefined;
   if (hpa.status !== 'checked' && dco.status === 'checked' && dco.realMaxSectors !== undefined && d.sizeBytes > 0) {
     // hdparm -N failed but DCO IDENTIFY answered: compare its real maximum with what the kernel reads.
-    const u = [d.logicalSectorSize, 512].find((x) => x > 0 && d.sizeBytes % x === 0) ?? 512;
-    const beyond = dco.realMaxSectors - d.sizeBytes / u;
-    if (beyond > 0) {
+    // ATA counts 512-byte sectors unless the drive is 4Kn; a bridge may show 4096-byte sectors of a
+    // 512-byte drive, so 512 is taken unless it would put the real maximum below the kernel's size.
+    const real = dco.realMaxSectors;
+    const u = real * 512 >= d.sizeBytes ? 512 : d.logicalSectorSize > 512 && real * d.logicalSectorSize >= d.sizeBytes ? d.logicalSectorSize : undefined;
+    const beyond = u && d.sizeBytes % u === 0 ? real - d.sizeBytes / u : 0;
+    if (u && beyond > 0) {
       parts.push(`${beyond} sectors beyond the visible end (DCO real maximum ${dco.realMaxSectors}; HPA or DCO, hdparm -N failed)`);
       return finish('found', parts.join('; '), { hpa, dco, sectorSize: u, hiddenBytes: beyond * u });
     }

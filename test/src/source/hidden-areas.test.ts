@@ -265,6 +265,12 @@ describe('decisions (replayed runs)', () => {
     expect(r.summary).toBe('55344 sectors beyond the visible end (DCO real maximum 976773168; HPA or DCO, hdparm -N failed)');
   });
 
+  test('the same through a bridge showing 4096-byte sectors: the DCO count stays in 512-byte ATA sectors', () => {
+    const d = ataDisk(976717824, { transport: 'usb', logicalSectorSize: 4096, usb: { vendorId: '1058', productId: '071a', port: '2-1' } });
+    const r = detect(d, { 'hdparm -N': posted('hdparm-N-invalid-usb-bridge.txt'), 'hdparm --dco-identify': posted('hdparm-dco-identify-wd5000bmvv.txt') });
+    expect(r).toMatchObject({ status: 'found', sectorSize: 512, hiddenBytes: (976773168 - 976717824) * 512 });
+  });
+
   test('a drive without the DCO feature set: DCO IDENTIFY is rejected, IDENTIFY DEVICE says why, nothing hidden', () => {
     const noDco = text('hdparm-I-wd5000bmvv.txt').replace(/^.*Device Configuration Overlay feature set\n/m, '');
     const r = detect(ataDisk(312581808), {
