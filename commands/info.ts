@@ -1,13 +1,14 @@
 import { Args } from '@oclif/core';
 import { formatBytes } from '../src/acquire/progress';
 import { infoRecorded } from '../src/recorded';
+import { hiddenAreasOfFile } from '../src/source/hidden-areas';
 import type { SourceInfo } from '../src/source/info';
 import type { E01Info } from '../src/formats/e01/reader';
 import { CustosCommand, custodyFlags } from './_base';
 
 export default class Info extends CustosCommand {
-  static override summary = 'Describe a source: type, size, sector sizes, identity, read-only flag, mounts.';
-  static override description = `For a block device: model, vendor, serial, removable, rotational, partitions (from /sys/class/block), the kernel read-only flag, and every mount or swap area on it or its partitions (from /proc/self/mountinfo and /proc/swaps). For a regular file: its size. Reads nothing from the medium itself and changes nothing.`;
+  static override summary = 'Describe a source: type, size, sector sizes, identity, hidden areas, read-only flag, mounts.';
+  static override description = `For a block device: model, vendor, serial, firmware, WWID/EUI, transport, the USB device behind a bridge, MMC card registers, removable, rotational, partitions (from /sys/class/block), the kernel read-only flag, and every mount or swap area on it or its partitions (from /proc/self/mountinfo and /proc/swaps). Hidden areas: a Host Protected Area and Device Configuration Overlay on ATA disks (hdparm -N, --dco-identify, -I) or NVMe capacity outside the namespace (nvme id-ns, id-ctrl); those only identify, never set anything. For a regular file: its size. Reads nothing from the medium itself and changes nothing.`;
 
   static override examples = ['<%= config.bin %> <%= command.id %> /dev/sdb', '<%= config.bin %> <%= command.id %> --json samples/fat-disk.img'];
 
@@ -65,16 +66,32 @@ export default class Info extends CustosCommand {
     const d = i.device;
     if (d) {
       row('device', `${d.name} (${d.devNumber})${d.isPartition ? `, partition of ${d.parent}` : ''}`);
+      row('transport', d.transport);
       row('model', d.model);
       row('vendor', d.vendor);
       row('serial', d.serial);
+      row('firmware', d.firmwareRevision);
       row('wwid', d.wwid);
+      row('eui', d.eui);
+      row('nguid', d.nguid);
+      row('namespace id', d.namespaceId);
+      if (d.usb) {
+        const u = d.usb;
+        row('usb device', `${u.vendorId}:${u.productId}${u.manufacturer || u.product ? ` ${[u.manufacturer, u.product].filter(Boolean).join(' ')}` : ''} (port ${u.port})`);
+        row('usb serial', u.serial);
+      }
+      if (d.mmc) {
+        const m = d.mmc;
+        row('card', [m.type, m.name, m.manufacturerId && `manufacturer ${m.manufacturerId}`, m.oemId && `OEM ${m.oemId}`, m.date && `made ${m.date}`].filter(Boolean).join(', '));
+        row('card CID', m.cid);
+      }
       row('removable', d.removable ? 'yes' : 'no');
       row('rotational', d.rotational ? 'yes' : 'no');
       row('loop backing file', d.loopBackingFile);
       for (const p of d.partitions) row('partition', `${p.name}: start sector ${p.startSector}, ${p.sizeBytes} bytes`);
       if (d.holders.length > 0) row('holders', d.holders.join(', '));
     }
+    row('hidden areas', (i.kind === 'file' ? hiddenAreasOfFile() : d?.hiddenAreas)?.summary);
     row('kernel read-only', i.readOnly === null ? 'n/a (regular file)' : i.readOnly ? 'yes' : 'no');
     if (i.mounts.length === 0) row('mounted', i.kind === 'file' ? 'n/a (regular file)' : 'no');
     for (const m of i.mounts) row('mounted', `${m.device} on ${m.mountPoint} (${m.fsType}, ${m.readWrite ? 'READ-WRITE' : 'read-only'})`);

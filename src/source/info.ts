@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fromFsError } from '../errors';
 import { type BlockDeviceInfo, blockDeviceInfo } from './device';
 import { classify, type SourceKind } from './file';
+import { type CommandRunner, detectHiddenAreas } from './hidden-areas';
 import { currentMounts, type MountEntry } from './mounts';
 
 /** A mount (or swap area) that uses the source or one of its partitions. */
@@ -30,8 +31,15 @@ export interface SourceInfo {
   mounts: SourceMount[];
 }
 
-/** Reads the facts about `path` that acquisition and `custos info` need. */
-export function describeSource(path: string, env: { sysRoot?: string; mountinfo?: string; swaps?: string } = {}): SourceInfo {
+/**
+ * Reads the facts about `path` that acquisition and `custos info` need. For a block device that
+ * includes its hidden areas (HPA, DCO, NVMe capacity outside the namespace), asked of the drive
+ * through hdparm or nvme-cli by `env.runCommand`.
+ */
+export function describeSource(
+  path: string,
+  env: { sysRoot?: string; mountinfo?: string; swaps?: string; runCommand?: CommandRunner } = {},
+): SourceInfo {
   let kind: SourceKind;
   let realPath: string;
   let size: number;
@@ -48,6 +56,7 @@ export function describeSource(path: string, env: { sysRoot?: string; mountinfo?
     return { path, realPath, kind, sizeBytes: size, logicalSectorSize: 512, physicalSectorSize: 512, sectors: Math.ceil(size / 512), readOnly: null, mounts: [] };
   }
   const device = blockDeviceInfo(path, env.sysRoot);
+  device.hiddenAreas = detectHiddenAreas(device, path, env.runCommand);
   const { mounts, swaps } = currentMounts(env.mountinfo, env.swaps);
   return {
     path,
