@@ -87,6 +87,13 @@ class Reader {
     throw new CustosError('INVALID_INPUT', `${this.file}: ${message}`, { path: this.file, hint });
   }
 
+  /** A count or byte number from the record, refused when it is beyond what a double holds exactly. */
+  int(text: string, where: string): number {
+    const v = Number(text);
+    if (!Number.isSafeInteger(v)) this.fail(`${where}: ${show(text, 30)} is not a number custos can use (too large)`, 'The record is damaged or was edited.');
+    return v;
+  }
+
   /** Adds one digest to a set, checking its length and refusing a second, different value. */
   add(set: HashSet, alg: Algorithm, hex: string, where: string): void {
     const value = hex.toLowerCase();
@@ -206,17 +213,17 @@ function parseDc3dd(lines: string[], r: Reader, target?: string): ExpectRecord {
       run.end = m[1]!;
       section = undefined;
     } else if ((m = /^sector size: (\d{1,6}) bytes/.exec(line))) {
-      run.sectorSize = Number(m[1]) || 512;
+      run.sectorSize = r.int(m[1]!, where) || 512;
       run.sectorSizeStated = true;
     } else if ((m = /^\s*(\d{1,20}) bytes \(.*\) copied \(\s*(\d{1,3})%\s*\)/.exec(line))) {
-      run.copied = { bytes: Number(m[1]), percent: Number(m[2]) };
+      run.copied = { bytes: r.int(m[1]!, where), percent: Number(m[2]) };
     } else if ((m = /^(input|output) results for [a-z ]+ `([^]*)':\s*$/.exec(line))) {
       section = m[1] as 'input' | 'output';
       lastAlg = undefined;
       if (section === 'input') run.input = m[2]!;
       else run.outputs.push(m[2]!);
     } else if ((m = /^\s*(\d{1,20}) bad sectors? replaced by zeros/.exec(line))) {
-      run.badSectors += Number(m[1]);
+      run.badSectors += r.int(m[1]!, where);
     } else if (section && (m = /^\s*(?:\[([^\]]{0,40})\]\s+)?([0-9a-fA-F]{1,200}) \((md5|sha1|sha256|sha512)\)\s*$/.exec(line))) {
       const alg = ALG_BY_NAME[m[3]!]!;
       lastAlg = alg;
@@ -224,10 +231,12 @@ function parseDc3dd(lines: string[], r: Reader, target?: string): ExpectRecord {
       else if (m[1] !== undefined && m[1] !== 'ok') run.outputStatus.push(`${ALGORITHM_INFO[alg].label} [${m[1]}]`);
     } else if (section && lastAlg && (m = /^\s*(?:\[([^\]]{0,40})\]\s+)?([0-9a-fA-F]{1,200}), sectors (\d{1,20}) - (\d{1,20})(?:, `([^]*)')?\s*$/.exec(line))) {
       const key = `${m[3]}-${m[4]}`;
-      const first = Number(m[3]);
-      const last = Number(m[4]);
+      const first = r.int(m[3]!, where);
+      const last = r.int(m[4]!, where);
       if (last < first) r.fail(`${where}: the piece ends (sector ${last}) before it starts (sector ${first})`, 'The log is damaged or was edited.');
-      const piece = run.pieces.get(key) ?? { offset: first * run.sectorSize, length: (last - first + 1) * run.sectorSize, hashes: {} };
+      const offset = r.int(String(first * run.sectorSize), where);
+      const length = r.int(String((last - first + 1) * run.sectorSize), where);
+      const piece = run.pieces.get(key) ?? { offset, length, hashes: {} };
       run.pieces.set(key, piece);
       if (section === 'input') r.add(piece.hashes, lastAlg, m[2]!, where);
       else {
@@ -316,8 +325,8 @@ function parseDcfldd(lines: string[], r: Reader): ExpectRecord {
     if (!m) return;
     const alg = lengths.get(m[3]!.length);
     if (!alg) return;
-    const start = Number(m[1]);
-    const end = Number(m[2]);
+    const start = r.int(m[1]!, `line ${i + 1}`);
+    const end = r.int(m[2]!, `line ${i + 1}`);
     if (end < start) r.fail(`line ${i + 1}: the hash window ends (byte ${end}) before it starts (byte ${start})`, 'The log is damaged or was edited.');
     const key = `${start}-${end}`;
     const piece = windows.get(key) ?? { offset: start, length: end - start, hashes: {} };
@@ -361,11 +370,11 @@ function parseEwf(lines: string[], r: Reader): ExpectRecord {
     } else if (additional && (m = /^(MD5|SHA1|SHA256):\s*([0-9a-fA-F]{1,200})\s*$/.exec(line))) {
       r.add(stored, ALG_BY_NAME[m[1]!.toLowerCase()]!, m[2]!, where);
     } else if ((m = /^(?:Media size|Read):.*\((\d{1,20}) bytes\)/.exec(line))) {
-      size = Number(m[1]);
+      size = r.int(m[1]!, where);
     } else if ((m = /^(ewf[a-z]+): (SUCCESS|FAILURE)\s*$/.exec(line))) {
       status = m[2]!;
     } else if ((m = /^\s*total number: (\d{1,20})\s*$/.exec(line))) {
-      sectorErrors += Number(m[1]);
+      sectorErrors += r.int(m[1]!, where);
     } else if (line.trim() === '') additional = false;
   });
   const hashes: HashSet = {};
@@ -411,7 +420,7 @@ function parseGuymager(lines: string[], r: Reader): ExpectRecord {
       const alg = ALG_BY_NAME[m[1]!.toLowerCase()]!;
       r.add(m[2] === 'source' ? verifiedSource : m[2] === 'image' ? verifiedImage : acquired, alg, m[3]!, where);
     } else if ((m = /^Linux device\s*:\s*(.+)$/.exec(line))) device = m[1]!;
-    else if ((m = /^Device size\s*:\s*(\d{1,20})\b/.exec(line))) size = Number(m[1]);
+    else if ((m = /^Device size\s*:\s*(\d{1,20})\b/.exec(line))) size = r.int(m[1]!, where);
     else if ((m = /^Image path and file name\s*:\s*(.+)$/.exec(line))) imageFiles.push(m[1]!);
     else if ((m = /^State:\s*(.+)$/.exec(line))) state = m[1]!;
     else if ((m = /^During acquisition, (\d{1,20}) bad sectors/.exec(line))) notes.push(`Guymager replaced ${m[1]} bad sector(s) of the source by zeros; the hashes include those zeros`);
@@ -459,7 +468,7 @@ function parseFtk(lines: string[], r: Reader, target?: string): ExpectRecord {
   let sectorCount: number | undefined;
   let bytesPerSector: number | undefined;
   let section: 'computed' | 'verify' | 'segments' | undefined;
-  const number = (s: string) => Number(s.replace(/[\s,.']/g, ''));
+  const number = (s: string, where: string) => r.int(s.replace(/[\s,.']/g, '') || 'NaN', where);
   lines.forEach((line, i) => {
     const where = `line ${i + 1}`;
     let m: RegExpExecArray | null;
@@ -493,8 +502,8 @@ function parseFtk(lines: string[], r: Reader, target?: string): ExpectRecord {
     if (/^\S/.test(line) || /^\s*\[/.test(line)) section = undefined;
     if (!version && line.startsWith('Created By ') && (m = /Imager\s{1,10}(\d{1,6}(?:\.\d{1,6}){1,5})/i.exec(line))) version = m[1]!;
     else if ((m = /^Information for (.+?):\s*$/.exec(line))) subject = m[1]!;
-    else if ((m = /^\s*Sector count:\s*([\d\s,.']{1,40})$/i.exec(line))) sectorCount = number(m[1]!);
-    else if ((m = /^\s*Bytes per Sector:\s*([\d\s,.']{1,20})$/i.exec(line))) bytesPerSector = number(m[1]!);
+    else if ((m = /^\s*Sector count:\s*([\d\s,.']{1,40})$/i.exec(line))) sectorCount = number(m[1]!, where);
+    else if ((m = /^\s*Bytes per Sector:\s*([\d\s,.']{1,20})$/i.exec(line))) bytesPerSector = number(m[1]!, where);
   });
   const distinct = blocks.filter((b) => Object.keys(b).length > 0);
   if (distinct.length === 0) r.fail('holds no "[Computed Hashes]" values', 'FTK Imager writes them when an image is created with hashing on; give the hash with --expect ALG=HEX instead.');
