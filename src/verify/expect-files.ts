@@ -67,11 +67,16 @@ export interface ExpectSource {
   notes: string[];
 }
 
-/** A file name or text taken from a record, safe to put into a one-line message. */
-function show(text: string, max = 120): string {
+/** Text taken from a record, made safe for a one-line message: control characters escaped, length bounded. */
+function plain(text: string, max = 120): string {
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return `'${clean.length > max ? `${clean.slice(0, max)}…` : clean}'`;
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/** A file name or text taken from a record, quoted, safe to put into a one-line message. */
+function show(text: string, max = 120): string {
+  return `'${plain(text, max)}'`;
 }
 
 /** A list of names for a message: the first ten, then how many more. */
@@ -228,7 +233,7 @@ function parseDc3dd(lines: string[], r: Reader, target?: string): ExpectRecord {
       const alg = ALG_BY_NAME[m[3]!]!;
       lastAlg = alg;
       if (section === 'input') r.add(run.hashes, alg, m[2]!, where);
-      else if (m[1] !== undefined && m[1] !== 'ok') run.outputStatus.push(`${ALGORITHM_INFO[alg].label} [${m[1]}]`);
+      else if (m[1] !== undefined && m[1] !== 'ok') run.outputStatus.push(`${ALGORITHM_INFO[alg].label} [${plain(m[1])}]`);
     } else if (section && lastAlg && (m = /^\s*(?:\[([^\]]{0,40})\]\s+)?([0-9a-fA-F]{1,200}), sectors (\d{1,20}) - (\d{1,20})(?:, `([^]*)')?\s*$/.exec(line))) {
       const key = `${m[3]}-${m[4]}`;
       const first = r.int(m[3]!, where);
@@ -241,11 +246,11 @@ function parseDc3dd(lines: string[], r: Reader, target?: string): ExpectRecord {
       if (section === 'input') r.add(piece.hashes, lastAlg, m[2]!, where);
       else {
         if (m[5] !== undefined) piece.name = m[5];
-        if (m[1] !== undefined && m[1] !== 'ok') run.outputStatus.push(`${ALGORITHM_INFO[lastAlg].label} of ${m[5] ?? key} [${m[1]}]`);
+        if (m[1] !== undefined && m[1] !== 'ok') run.outputStatus.push(`${ALGORITHM_INFO[lastAlg].label} of ${m[5] === undefined ? key : show(m[5], 60)} [${plain(m[1])}]`);
       }
     }
   });
-  const describe = (x: Dc3ddRun) => `run started ${x.started} (${show(x.input ?? '?', 60)} to ${x.outputs.length ? x.outputs.map((o) => show(o, 60)).join(', ') : 'no output'})`;
+  const describe = (x: Dc3ddRun) => `run started ${plain(x.started, 60)} (${show(x.input ?? '?', 60)} to ${x.outputs.length ? x.outputs.map((o) => show(o, 60)).join(', ') : 'no output'})`;
   const complete = runs.filter((x) => x.end === 'completed' && Object.keys(x.hashes).length > 0);
   if (complete.length === 0) {
     const partial = runs.find((x) => Object.keys(x.hashes).length > 0);

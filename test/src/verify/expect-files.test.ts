@@ -478,6 +478,7 @@ describe('fuzz: mutated records, random bytes, huge lines (seeded, bounded)', ()
     if (ms > 1500) throw new Error(`${where}: took ${ms} ms`);
     if (record) {
       outcomes.parsed++;
+      for (const note of record.notes) if (/[\u0000-\u001f]/.test(note)) throw new Error(`${where}: a note spans lines: ${JSON.stringify(note)}`);
       const algs = Object.keys(record.hashes) as Algorithm[];
       if (algs.length === 0) throw new Error(`${where}: a record without hashes`);
       for (const a of algs) {
