@@ -3,6 +3,7 @@
  * specification, shared/specs: "File header", "Section descriptor", "Volume section",
  * "Table section", "Error2", "Digest", "Hash", "Done"). All integers are little-endian.
  */
+import { CustosBug, CustosError } from '../../errors';
 
 /** "EVF\x09\x0d\x0a\xff\x00": the signature of every EWF-E01 segment file. */
 export const EVF_SIGNATURE = Buffer.from([0x45, 0x56, 0x46, 0x09, 0x0d, 0x0a, 0xff, 0x00]);
@@ -136,14 +137,21 @@ export function hashData(md5Hex: string): Buffer {
   return b;
 }
 
-/** Segment file extension n (1-based): E01…E99, then EAA…EZZ, FAA… ZZZ (libewf's rule). */
+/** Segment files an E01 set can have: E01…E99, then EAA…ZZZ (22 × 26 × 26 names), as libewf names them. */
+export const MAX_SEGMENT_NUMBER = 99 + 22 * 26 * 26;
+
+/** Segment file extension n (1-based): E01…E99, then EAA…EZZ, FAA… ZZZ (libewf's rule; EWF spec "Segment file extensions"). */
 export function segmentExtension(n: number): string {
-  if (n < 1) throw new Error(`segment number ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new CustosBug(`segmentExtension: segment number ${n}`);
+  if (n > MAX_SEGMENT_NUMBER) {
+    throw new CustosError('INVALID_INPUT', `segment ${n} would need a name beyond .ZZZ: an E01 set has at most ${MAX_SEGMENT_NUMBER} segment files`, {
+      hint: 'Use a larger --segment-size, so that the image needs fewer segment files.',
+    });
+  }
   if (n <= 99) return `E${String(n).padStart(2, '0')}`;
   let k = n - 100;
   const letters = 26 * 26;
   const first = 4 + Math.floor(k / letters); // 'E' is index 4
-  if (first > 25) throw new Error(`segment number ${n} is beyond .ZZZ`);
   k %= letters;
   return String.fromCharCode(65 + first) + String.fromCharCode(65 + Math.floor(k / 26)) + String.fromCharCode(65 + (k % 26));
 }
