@@ -6,7 +6,7 @@ import { ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, DEFAULT_ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
 import { resolveCase } from '../src/manifest/case';
 import { parseSize } from '../src/units';
-import { CustosCommand, custodyFlags } from './_base';
+import { CustosCommand, custodyFlags, progressFlags } from './_base';
 
 export default class Acquire extends CustosCommand {
   static override summary = 'Acquire a block device or image file into a verified, hashed image.';
@@ -54,19 +54,27 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
     notes: Flags.string({ summary: 'Notes.' }),
     'max-rate': Flags.string({ summary: 'Read at most this many bytes per second, e.g. 50MB (spares a failing or hot drive).', env: 'CUSTOS_MAX_RATE' }),
     'checkpoint-interval': Flags.integer({ summary: 'Seconds between saves of the resume state (BASE.resume.json).', default: 2, min: 1, max: 3600 }),
-    progress: Flags.boolean({ summary: 'Show progress on stderr (a bar on a terminal, a line every 5 s otherwise).', default: true, allowNo: true }),
+    ...progressFlags,
   };
 
   async run(): Promise<Omit<AcquireResult, 'manifest'> & { status: string }> {
     const { args, flags } = await this.parse(Acquire);
-    const algorithms = parseAlgorithms(flags.hash);
-    const caseInfo = resolveCase(flags['case-file'], {
-      caseNumber: flags.case,
-      evidenceNumber: flags.evidence,
-      examiner: flags.examiner,
-      description: flags.description,
-      notes: flags.notes,
-    });
+    const algorithms = this.interpret('hash', () => parseAlgorithms(flags.hash));
+    // Only reading the case file can fail here: its errors are about --case-file.
+    const caseInfo = this.interpret('case-file', () =>
+      resolveCase(flags['case-file'], {
+        caseNumber: flags.case,
+        evidenceNumber: flags.evidence,
+        examiner: flags.examiner,
+        description: flags.description,
+        notes: flags.notes,
+      }),
+    );
+    // Every value is checked before the passphrase is asked and before anything is read.
+    const splitSize = flags.format === 'split' ? this.interpret('split-size', () => parseSize(flags['split-size'], '--split-size')) : DEFAULT_SPLIT_SIZE;
+    const segmentSize = flags.format === 'e01' ? this.interpret('segment-size', () => parseSize(flags['segment-size'], '--segment-size')) : undefined;
+    const windowSize = flags['hash-window'] ? parseSize(flags['hash-window'], '--hash-window') : 0;
+    const maxRate = flags['max-rate'] ? this.interpret('max-rate', () => parseSize(flags['max-rate']!, '--max-rate')) : undefined;
     const custody = await this.custody(flags);
     const result = await this.interruptible((signal) =>
       acquireRecorded({
@@ -74,11 +82,11 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
         outDir: flags.out,
         name: flags.name,
         format: flags.format,
-        splitSize: flags.format === 'split' ? parseSize(flags['split-size'], '--split-size') : DEFAULT_SPLIT_SIZE,
+        splitSize,
         compression: flags.compression,
-        segmentSize: flags.format === 'e01' ? parseSize(flags['segment-size'], '--segment-size') : undefined,
+        segmentSize,
         algorithms,
-        windowSize: flags['hash-window'] ? parseSize(flags['hash-window'], '--hash-window') : 0,
+        windowSize,
         retries: flags.retries,
         verify: flags.verify,
         verifySource: flags['verify-source'],
@@ -86,9 +94,9 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
         allowMounted: flags['allow-mounted'],
         case: caseInfo,
         checkpointInterval: flags['checkpoint-interval'] * 1000,
-        maxRate: flags['max-rate'] ? parseSize(flags['max-rate'], '--max-rate') : undefined,
+        maxRate,
         signal,
-        onProgress: this.progress(flags.progress && !this.jsonEnabled()),
+        onProgress: this.progress(flags),
         onEvent: (m) => this.note(m),
       }, custody),
     );
@@ -107,10 +115,12 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
   private printSummary(r: AcquireResult, mismatch: boolean): void {
     const m = r.manifest;
     const badSectors = m.readErrors.reduce((n, e) => n + e.sectorCount, 0);
+    // Label, one space, value: a SHA-256 row is 80 columns, no wider than a standard terminal.
     const width = 13;
-    const row = (k: string, v: string) => this.log(`  ${k.padEnd(width)}  ${v}`);
+    const row = (k: string, v: string) => this.log(`  ${k.padEnd(width)} ${v}`);
     this.log(`custos acquire: complete${badSectors > 0 ? ' WITH READ ERRORS' : ''}${mismatch ? ' — VERIFICATION MISMATCH' : ''}`);
-    row('source', `${m.source.path} (${m.source.kind}, ${m.source.sizeBytes} bytes, ${m.source.sectors} sectors of ${m.source.logicalSectorSize} B)`);
+    row('source', `${m.source.path} (${m.source.kind})`);
+    row('size', `${m.source.sizeBytes} bytes, ${m.source.sectors} sectors of ${m.source.logicalSectorSize} B`);
     const wb = m.writeBlock;
     row(
       'write-block',

@@ -3,7 +3,7 @@ import { ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
 import { verifyRecorded } from '../src/recorded';
 import { type HashComparison, parseExpected, type VerifyResult } from '../src/verify/verify';
-import { CustosCommand, custodyFlags } from './_base';
+import { CustosCommand, custodyFlags, progressFlags } from './_base';
 
 export default class Verify extends CustosCommand {
   static override summary = 'Re-hash an image (and optionally its source) and compare with the recorded hashes.';
@@ -29,7 +29,7 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
     hash: Flags.string({ char: 'a', summary: `Algorithms to compute (default: those recorded): ${ALGORITHMS.join(', ')}.`, env: 'CUSTOS_HASH' }),
     expect: Flags.string({ summary: 'Expected value ALG=HEX, when there is no manifest (repeatable).', multiple: true }),
     retries: Flags.integer({ summary: 'Re-reads of a failing source sector (with --source).', min: 0, max: 100 }),
-    progress: Flags.boolean({ summary: 'Show progress on stderr.', default: true, allowNo: true }),
+    ...progressFlags,
   };
 
   async run(): Promise<VerifyResult> {
@@ -38,10 +38,10 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
     const result = await this.interruptible(() =>
       verifyRecorded(args.target, {
         source: flags.source,
-        algorithms: flags.hash ? parseAlgorithms(flags.hash) : undefined,
+        algorithms: flags.hash ? this.interpret('hash', () => parseAlgorithms(flags.hash!)) : undefined,
         expected: parseExpected(flags.expect ?? []),
         retries: flags.retries,
-        onProgress: this.progress(flags.progress && !this.jsonEnabled()),
+        onProgress: this.progress(flags),
       }, custody),
     );
     if (!this.jsonEnabled()) this.print(result);
