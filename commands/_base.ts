@@ -187,10 +187,10 @@ export abstract class CustosCommand extends Command {
         if (!isCustosError(err) || err.code !== 'WRONG_PASSPHRASE') throw err;
         const left = PASSPHRASE_TRIES - attempt;
         if (left === 0) {
-          throw new CustosError('WRONG_PASSPHRASE', `wrong passphrase for ${identity.name} (${identity.fingerprint.slice(0, 8)}…), ${PASSPHRASE_TRIES} times`, {
+          throw new CustosError('WRONG_PASSPHRASE', `${PASSPHRASE_TRIES} wrong passphrases for ${identity.name} (${identity.fingerprint.slice(0, 8)}…)`, {
             path: err.path,
             cause: err,
-            hint: `Run the command again with the passphrase of this identity, or choose another with --identity (custos identity list).`,
+            hint: `Run the command again and type this identity's passphrase, or choose another identity with --identity (custos identity list).`,
           });
         }
         this.note(`custos: wrong passphrase for ${identity.name}; ${left} ${left === 1 ? 'try' : 'tries'} left`);

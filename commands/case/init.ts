@@ -17,7 +17,8 @@ export default class CaseInit extends CustosCommand {
 
   async run(): Promise<LedgerEntry> {
     const { args, flags } = await this.parse(CaseInit);
-    const signer = loadSigner(custosHome(), flags.identity, await this.passphrase());
+    // The identity found is the one unlocked: its full fingerprint selects it again.
+    const signer = await this.unlock(flags.identity, (passphrase, id) => loadSigner(custosHome(), id.fingerprint, passphrase));
     const e = await initCase(args.dir, { caseId: flags.case, description: flags.description, purpose: flags.purpose, evidence: flags.evidence }, signer);
     this.log(`opened case ${e.case} in ${args.dir}: entry #0 case-open signed by ${e.actor.name}`);
     return e;
