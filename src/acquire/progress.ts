@@ -78,7 +78,7 @@ export function formatProgressLine(f: ProgressFigures, o: { bar: boolean; width?
   // Figures padded to steady widths, so that the bar does not jump as the numbers change.
   const pct = `${(f.total > 0 ? Math.min(100, (100 * f.bytesDone) / f.total) : 100).toFixed(1)}%`.padStart(6);
   const total = formatBytes(f.total);
-  const full = `${f.label} ${formatBytes(f.bytesDone).padStart(Math.max(10, total.length))} / ${total} ${`(${pct.trimStart()})`.padStart(8)}`;
+  const full = `${f.label} ${formatBytes(f.bytesDone).padStart(Math.max(11, total.length))} / ${total} ${`(${pct.trimStart()})`.padStart(8)}`;
   const short = `${f.label} ${pct}`;
   const rate = formatRate(f.bytesPerSecond).padStart(10);
   const eta = `ETA ${formatDuration(f.etaSeconds)}`;
@@ -109,7 +109,7 @@ export function formatProgressLine(f: ProgressFigures, o: { bar: boolean; width?
     if (room >= BAR_MIN) return `${drawBar(f, room)} ${text}`;
   }
   // Narrower than "phase NN.N%": cut, so that the line never wraps.
-  return [...short].slice(0, Math.max(0, width ?? 0)).join('');
+  return [...short].slice(0, Math.max(0, width ?? 0)).join('').trimEnd();
 }
 
 function drawBar(f: ProgressFigures, width: number): string {
@@ -168,8 +168,8 @@ export class ProgressDisplay {
   private readonly recent: { t: number; bytes: number }[] = [];
   private drawn = 0;
   private finished = false;
-  /** Bytes done at the first report of the phase (a resumed phase does not start at 0). */
-  private firstBytes = Number.NaN;
+  /** The first report of the phase (a resumed phase does not start at 0 bytes). */
+  private first: { t: number; bytes: number } | undefined;
 
   constructor(private readonly o: ProgressOptions) {
     this.now = o.now ?? (() => performance.now());
@@ -183,7 +183,7 @@ export class ProgressDisplay {
   update(p: PipelineProgress, force = false): void {
     if (this.finished) return;
     const t = this.now();
-    if (Number.isNaN(this.firstBytes)) this.firstBytes = p.bytesDone;
+    this.first ??= { t, bytes: p.bytesDone };
     this.recent.push({ t, bytes: p.bytesDone });
     while (this.recent.length > 2 && t - this.recent[0]!.t > 5000) this.recent.shift();
     const every = this.mode === 'bar' ? 200 : this.mode === 'json' ? (this.o.jsonInterval ?? 1000) : (this.o.lineInterval ?? 5000);
@@ -200,7 +200,7 @@ export class ProgressDisplay {
   finish(p: PipelineProgress): void {
     if (this.finished) return;
     const t = this.now();
-    if (Number.isNaN(this.firstBytes)) this.firstBytes = p.bytesDone;
+    this.first ??= { t, bytes: p.bytesDone };
     if (this.mode === 'line' && this.drawn === 0 && (this.o.mode ?? 'auto') === 'auto') {
       this.finished = true;
       return;
@@ -236,8 +236,9 @@ export class ProgressDisplay {
   }
 
   private averageRate(p: PipelineProgress, t: number): number {
-    const seconds = (t - this.started) / 1000;
-    return seconds > 0 ? Math.max(0, p.bytesDone - this.firstBytes) / seconds : 0;
+    const first = this.first ?? { t, bytes: p.bytesDone };
+    const seconds = (t - first.t) / 1000;
+    return seconds > 0 ? Math.max(0, p.bytesDone - first.bytes) / seconds : 0;
   }
 
   private draw(p: PipelineProgress, t: number, final: boolean): void {
