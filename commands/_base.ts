@@ -139,7 +139,7 @@ export abstract class CustosCommand extends Command {
     const controller = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
       if (controller.signal.aborted) process.exit(130);
-      this.endProgress();
+      // The message goes above the bar, which goes on to the chunks in flight and ends in `finally`.
       this.note(`custos: ${sig} received: finishing the chunks in flight and saving the state (press Ctrl-C again to abort at once)`);
       controller.abort();
     };

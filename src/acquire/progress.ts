@@ -65,7 +65,7 @@ export interface ProgressFigures {
 }
 
 /** The narrowest and widest progress bar drawn; narrower than this it is left out. */
-const BAR_MIN = 10;
+const BAR_MIN = 8;
 const BAR_MAX = 30;
 
 /**
@@ -193,13 +193,16 @@ export class ProgressDisplay {
   }
 
   /**
-   * The final state: the bar's last drawing, left on its own line; in json mode an object with
+   * The final state, as of the last report: the bar's last drawing, left on its own line; in json mode an object with
    * `final: true`; in line mode a last line, unless the phase was too short to print any line
    * before (a quick `custos hash` stays silent in a log) and line mode was not asked for.
    */
   finish(p: PipelineProgress): void {
     if (this.finished) return;
-    const t = this.now();
+    // The phase ended at its last report when nothing moved since (the next phase may begin later,
+    // after flushing and writing the manifest): its time and average rate are those of the work.
+    const latest = this.recent[this.recent.length - 1];
+    const t = latest && latest.bytes === p.bytesDone ? latest.t : this.now();
     this.first ??= { t, bytes: p.bytesDone };
     if (this.mode === 'line' && this.drawn === 0 && (this.o.mode ?? 'auto') === 'auto') {
       this.finished = true;
@@ -255,10 +258,14 @@ export class ProgressDisplay {
   }
 }
 
-/** Columns a line may use without wrapping: one less than the terminal's width (some wrap at the last column). */
+/**
+ * Columns a line may use without wrapping: three less than the terminal's width, because some
+ * terminals wrap at the last column and the terminal echoes Ctrl-C as "^C" after the line; a
+ * line that wrapped there would be left behind when the bar is redrawn.
+ */
 function terminalWidth(s: { columns?: number }): number {
   const columns = s.columns && s.columns > 0 ? s.columns : Number(process.env.COLUMNS) || 80;
-  return Math.max(1, columns - 1);
+  return Math.max(1, columns - 3);
 }
 
 function toJson(f: ProgressFigures, final: boolean): ProgressJson {

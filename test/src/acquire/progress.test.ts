@@ -50,9 +50,9 @@ describe('formatProgressLine', () => {
     }
   });
 
-  test('an 80-column terminal (79 usable) keeps bar, bytes, rate and ETA; drops elapsed and "read errors: 0"', () => {
-    const line = formatProgressLine(figures(), { bar: true, width: 79 });
-    expect(line.length).toBeLessThanOrEqual(79);
+  test('an 80-column terminal (77 usable) keeps bar, bytes, rate and ETA; drops elapsed and "read errors: 0"', () => {
+    const line = formatProgressLine(figures(), { bar: true, width: 77 });
+    expect(line.length).toBe(77);
     expect(line).toMatch(/^\[#+-+\] acquire\s+1\.21 GiB \/ 2\.68 GiB\s+\(45\.1%\)\s+123\.4 MB\/s\s+ETA 0:01:23$/);
   });
 
@@ -69,7 +69,7 @@ describe('formatProgressLine', () => {
   test('the bar keeps its width while the figures change (steady columns)', () => {
     const widths = new Set<number>();
     for (let done = 0; done <= 100; done++) {
-      const line = formatProgressLine(figures({ bytesDone: (done / 100) * 2.68 * GiB, bytesPerSecond: done * 3e6 }), { bar: true, width: 79 });
+      const line = formatProgressLine(figures({ bytesDone: (done / 100) * 2.68 * GiB, bytesPerSecond: done * 3e6 }), { bar: true, width: 77 });
       widths.add(line.indexOf(']'));
     }
     expect(widths.size).toBe(1);
@@ -83,7 +83,7 @@ describe('formatProgressLine', () => {
 });
 
 describe('ProgressDisplay', () => {
-  test('bar on a terminal: redrawn in place, each drawing narrower than the terminal, at most every 200 ms', () => {
+  test('bar on a terminal: redrawn in place, each drawing narrower than the terminal (room for an echoed ^C), at most every 200 ms', () => {
     const s = stream(true, 80);
     const c = clock();
     const d = new ProgressDisplay({ stream: s, label: 'acquire', total: 100 << 20, now: c.now });
@@ -100,7 +100,7 @@ describe('ProgressDisplay', () => {
     for (const w of drawings) {
       expect(w.endsWith('\x1b[K')).toBe(true);
       expect(w).not.toContain('\n');
-      expect([...w.slice(1, -3)].length).toBeLessThanOrEqual(79);
+      expect([...w.slice(1, -3)].length).toBeLessThanOrEqual(77);
     }
     expect(s.writes.join('')).toMatch(/100\.0%.*\x1b\[K\n$/);
     expect(s.writes.filter((w) => w === '\n')).toHaveLength(1);
@@ -115,7 +115,7 @@ describe('ProgressDisplay', () => {
     c.advance(300);
     d.update(at(200));
     expect([...s.writes[0]!].length - 4).toBeGreaterThan(29);
-    expect([...s.writes[1]!].length - 4).toBeLessThanOrEqual(29);
+    expect([...s.writes[1]!].length - 4).toBeLessThanOrEqual(27);
   });
 
   test('clear() erases the bar for a message; the next update redraws at once', () => {
@@ -169,7 +169,8 @@ describe('ProgressDisplay', () => {
       c.advance(100);
       d.update(at(i << 20, i > 30 ? errors : []));
     }
-    c.advance(100);
+    // The next phase begins later (flush, manifest): the final object is as of the last report.
+    c.advance(900);
     d.finish(at(total, errors));
     const objects = s.writes.join('').trimEnd().split('\n').map((l) => JSON.parse(l) as ProgressJson);
     expect(s.writes.every((w) => w.endsWith('\n') && w.indexOf('\n') === w.length - 1)).toBe(true);
@@ -180,7 +181,7 @@ describe('ProgressDisplay', () => {
       expect(o).toMatchObject({ type: 'progress', phase: 'acquire', bytesTotal: total, final: i === objects.length - 1 });
       if (i > 0) {
         expect(o.bytesDone).toBeGreaterThanOrEqual(objects[i - 1]!.bytesDone);
-        expect(o.elapsedSeconds).toBeGreaterThan(objects[i - 1]!.elapsedSeconds);
+        expect(o.elapsedSeconds).toBeGreaterThanOrEqual(objects[i - 1]!.elapsedSeconds);
       }
     }
     // 1 MiB per 100 ms is 10 MiB/s: the recent rate, the ETA from it, and the average from the first report to the last.
@@ -189,8 +190,8 @@ describe('ProgressDisplay', () => {
     expect(mid.etaSeconds).toBeCloseTo((total - mid.bytesDone) / (10 * 1048576), 1);
     expect(objects[0]!.etaSeconds).toBeNull();
     const last = objects.at(-1)!;
-    expect(last).toMatchObject({ bytesDone: total, etaSeconds: 0, readErrorRanges: 1, readErrorBytes: 1024, elapsedSeconds: 6.5 });
-    expect(last.bytesPerSecond).toBe(Math.round((total - (1 << 20)) / 6.4));
+    expect(last).toMatchObject({ bytesDone: total, etaSeconds: 0, readErrorRanges: 1, readErrorBytes: 1024, elapsedSeconds: 6.4 });
+    expect(last.bytesPerSecond).toBe(Math.round((total - (1 << 20)) / 6.3));
     expect(objects[2]).toMatchObject({ readErrorRanges: 0, readErrorBytes: 0 });
   });
 
