@@ -8,7 +8,11 @@ import { PROGRESS_MODES, ProgressDisplay, type ProgressMode } from '../src/acqui
 /** Flags of every command that records into a case's chain-of-custody ledger. */
 export const custodyFlags = {
   'case-dir': Flags.string({ summary: 'Case folder whose custody ledger records this action (custody.jsonl).', env: 'CUSTOS_CASE_DIR' }),
-  identity: Flags.string({ summary: 'Identity that signs the ledger entry (name or fingerprint; default: the only one).', env: 'CUSTOS_IDENTITY' }),
+  identity: Flags.string({
+    summary: 'Identity that signs the ledger entry (name or fingerprint; default: the only one).',
+    description: 'Its passphrase is asked on the terminal by name ("Passphrase for Alex Morgan (forensic examiner, 3f2a9c01…): "), three tries in all, or taken from CUSTOS_PASSPHRASE in scripts (used once, never retried).',
+    env: 'CUSTOS_IDENTITY',
+  }),
   purpose: Flags.string({ summary: 'Why, and under what authority (warrant, request number).', env: 'CUSTOS_PURPOSE' }),
 };
 

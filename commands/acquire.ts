@@ -18,6 +18,8 @@ Ctrl-C stops cleanly; the same command with --resume continues, re-checking what
 
 --format e01 writes EnCase 6 style Expert Witness files that libewf (ewfverify, ewfinfo, ewfexport), EnCase, FTK, X-Ways and The Sleuth Kit read: case metadata in the header sections, MD5 and SHA-1 in the digest section, unreadable sectors in error2; chunks compressed on every core. Other hashes stay in the manifest.
 
+Progress goes to stderr (--progress): a bar that fits the terminal, a line every 5 s in a log, or JSON lines for programs; the result goes to stdout. Flags shown with env: can be set in the environment; a value on the command line wins, and an error about a value from the environment names the variable it came from.
+
 Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--verify-source mismatch, 130 interrupted, 2/3/5 as for every command.`;
 
   static override examples = [

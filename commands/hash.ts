@@ -10,7 +10,9 @@ export default class Hash extends CustosCommand {
   static override summary = 'Hash files or block devices with several algorithms in one pass.';
   static override description = `Reads each FILE once, read-only (and without touching its access time where the kernel allows), and feeds every chosen algorithm from the same pass, with constant memory whatever the size.
 
-With one algorithm the output is exactly that of md5sum/sha256sum ("HEX  FILE"), so it can be checked with 'sha256sum -c'. With several, each line starts with the algorithm. --tag prints BSD-style lines ("SHA256 (FILE) = HEX") that 'cksum -c' checks.`;
+With one algorithm the output is exactly that of md5sum/sha256sum ("HEX  FILE"), so it can be checked with 'sha256sum -c'. With several, each line starts with the algorithm. --tag prints BSD-style lines ("SHA256 (FILE) = HEX") that 'cksum -c' checks.
+
+Progress (--progress) is one display for all the FILEs together, on stderr; in a log a run shorter than 5 s prints none. Flags shown with env: can be set in the environment; a value on the command line wins, and an error about a value from the environment names the variable it came from.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> samples/fat-disk.img',

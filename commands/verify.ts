@@ -11,6 +11,8 @@ export default class Verify extends CustosCommand {
 
 --source re-reads the original device or file (with the same bad-sector handling as acquisition) and compares it too.
 
+Progress goes to stderr (--progress), one display per pass (image, source). Flags shown with env: can be set in the environment; a value on the command line wins, and an error about a value from the environment names the variable it came from.
+
 Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes: 0 every hash matches, 4 a mismatch, 3 a missing segment, a size that disagrees or an invalid manifest.`;
 
   static override examples = [

@@ -11,7 +11,7 @@ export default class CaseInit extends CustosCommand {
     case: Flags.string({ summary: 'Case number.', required: true, env: 'CUSTOS_CASE' }),
     description: Flags.string({ summary: 'What the case is about.' }),
     evidence: Flags.string({ summary: 'Evidence number(s) in the case (repeatable).', multiple: true }),
-    identity: Flags.string({ summary: 'Identity that signs (name or fingerprint).', env: 'CUSTOS_IDENTITY' }),
+    identity: Flags.string({ summary: 'Identity that signs (name or fingerprint); its passphrase is asked by name, three tries, or read from CUSTOS_PASSPHRASE.', env: 'CUSTOS_IDENTITY' }),
     purpose: Flags.string({ summary: 'Authority for opening the case (warrant, request).', env: 'CUSTOS_PURPOSE' }),
   };
 

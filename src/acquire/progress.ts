@@ -193,9 +193,10 @@ export class ProgressDisplay {
   }
 
   /**
-   * The final state, as of the last report: the bar's last drawing, left on its own line; in json mode an object with
-   * `final: true`; in line mode a last line, unless the phase was too short to print any line
-   * before (a quick `custos hash` stays silent in a log) and line mode was not asked for.
+   * The final state, as of the last report: the bar's last drawing, left on its own line; in
+   * json mode an object with `final: true`; in line mode a last line, unless the phase was too
+   * short to print any line before (a quick `custos hash` stays silent in a log) and line mode
+   * was not asked for.
    */
   finish(p: PipelineProgress): void {
     if (this.finished) return;
