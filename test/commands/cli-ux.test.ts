@@ -28,8 +28,8 @@ const outDir = () => {
 // A real terminal: tmux, on a server of this test's own, without the user's configuration.
 
 const TMUX = hasTool('tmux');
-const SOCKET = `custos-test-${process.pid}`;
-const tmux = (args: string[]) => spawnSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+// The server's socket lives in this test's temporary folder, removed with it.
+const tmux = (args: string[]) => spawnSync('tmux', ['-S', join(tmp.dir, 'tmux.sock'), '-f', '/dev/null', ...args], { encoding: 'utf8' });
 const sh = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
