@@ -16,8 +16,16 @@ async function main({ development = false } = {}) {
     }
     const report = describeFailure(err, 'custos');
     process.stderr.write(`${report.text}\n`);
+    // Failures before any command ran (an unknown command) are JSON on stdout too under --json.
+    if (jsonWanted(process.argv.slice(2))) process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
     process.exitCode = report.exitCode;
   }
+}
+
+/** --json before any `--`, or CUSTOS_CONTENT_TYPE=json, as oclif decides for commands. */
+function jsonWanted(argv) {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json') || (process.env.CUSTOS_CONTENT_TYPE || '').toLowerCase() === 'json';
 }
 
 module.exports = { main };

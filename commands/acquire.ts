@@ -6,7 +6,7 @@ import { ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, DEFAULT_ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
 import { resolveCase } from '../src/manifest/case';
 import { parseSize } from '../src/units';
-import { CustosCommand, custodyFlags } from './_base';
+import { CustosCommand, custodyFlags, progressFlags } from './_base';
 
 export default class Acquire extends CustosCommand {
   static override summary = 'Acquire a block device or image file into a verified, hashed image.';
@@ -17,6 +17,8 @@ Unreadable sectors are re-read sector by sector (--retries times), then zero-fil
 Ctrl-C stops cleanly; the same command with --resume continues, re-checking what was written against the source first.
 
 --format e01 writes EnCase 6 style Expert Witness files that libewf (ewfverify, ewfinfo, ewfexport), EnCase, FTK, X-Ways and The Sleuth Kit read: case metadata in the header sections, MD5 and SHA-1 in the digest section, unreadable sectors in error2; chunks compressed on every core. Other hashes stay in the manifest.
+
+Progress goes to stderr (--progress): a bar that fits the terminal, a line every 5 s in a log, or JSON lines for programs; the result goes to stdout. Flags shown with env: can be set in the environment; a value on the command line wins, and an error about a value from the environment names the variable it came from.
 
 Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--verify-source mismatch, 130 interrupted, 2/3/5 as for every command.`;
 
@@ -54,19 +56,27 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
     notes: Flags.string({ summary: 'Notes.' }),
     'max-rate': Flags.string({ summary: 'Read at most this many bytes per second, e.g. 50MB (spares a failing or hot drive).', env: 'CUSTOS_MAX_RATE' }),
     'checkpoint-interval': Flags.integer({ summary: 'Seconds between saves of the resume state (BASE.resume.json).', default: 2, min: 1, max: 3600 }),
-    progress: Flags.boolean({ summary: 'Show progress on stderr (a bar on a terminal, a line every 5 s otherwise).', default: true, allowNo: true }),
+    ...progressFlags,
   };
 
   async run(): Promise<Omit<AcquireResult, 'manifest'> & { status: string }> {
     const { args, flags } = await this.parse(Acquire);
-    const algorithms = parseAlgorithms(flags.hash);
-    const caseInfo = resolveCase(flags['case-file'], {
-      caseNumber: flags.case,
-      evidenceNumber: flags.evidence,
-      examiner: flags.examiner,
-      description: flags.description,
-      notes: flags.notes,
-    });
+    const algorithms = this.interpret('hash', () => parseAlgorithms(flags.hash));
+    // Only reading the case file can fail here: its errors are about --case-file.
+    const caseInfo = this.interpret('case-file', () =>
+      resolveCase(flags['case-file'], {
+        caseNumber: flags.case,
+        evidenceNumber: flags.evidence,
+        examiner: flags.examiner,
+        description: flags.description,
+        notes: flags.notes,
+      }),
+    );
+    // Every value is checked before the passphrase is asked and before anything is read.
+    const splitSize = flags.format === 'split' ? this.interpret('split-size', () => parseSize(flags['split-size'], '--split-size')) : DEFAULT_SPLIT_SIZE;
+    const segmentSize = flags.format === 'e01' ? this.interpret('segment-size', () => parseSize(flags['segment-size'], '--segment-size')) : undefined;
+    const windowSize = flags['hash-window'] ? parseSize(flags['hash-window'], '--hash-window') : 0;
+    const maxRate = flags['max-rate'] ? this.interpret('max-rate', () => parseSize(flags['max-rate']!, '--max-rate')) : undefined;
     const custody = await this.custody(flags);
     const result = await this.interruptible((signal) =>
       acquireRecorded({
@@ -74,11 +84,11 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
         outDir: flags.out,
         name: flags.name,
         format: flags.format,
-        splitSize: flags.format === 'split' ? parseSize(flags['split-size'], '--split-size') : DEFAULT_SPLIT_SIZE,
+        splitSize,
         compression: flags.compression,
-        segmentSize: flags.format === 'e01' ? parseSize(flags['segment-size'], '--segment-size') : undefined,
+        segmentSize,
         algorithms,
-        windowSize: flags['hash-window'] ? parseSize(flags['hash-window'], '--hash-window') : 0,
+        windowSize,
         retries: flags.retries,
         verify: flags.verify,
         verifySource: flags['verify-source'],
@@ -86,9 +96,9 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
         allowMounted: flags['allow-mounted'],
         case: caseInfo,
         checkpointInterval: flags['checkpoint-interval'] * 1000,
-        maxRate: flags['max-rate'] ? parseSize(flags['max-rate'], '--max-rate') : undefined,
+        maxRate,
         signal,
-        onProgress: this.progress(flags.progress && !this.jsonEnabled()),
+        onProgress: this.progress(flags),
         onEvent: (m) => this.note(m),
       }, custody),
     );
@@ -107,10 +117,12 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
   private printSummary(r: AcquireResult, mismatch: boolean): void {
     const m = r.manifest;
     const badSectors = m.readErrors.reduce((n, e) => n + e.sectorCount, 0);
+    // Label, one space, value: a SHA-256 row is 80 columns, no wider than a standard terminal.
     const width = 13;
-    const row = (k: string, v: string) => this.log(`  ${k.padEnd(width)}  ${v}`);
+    const row = (k: string, v: string) => this.log(`  ${k.padEnd(width)} ${v}`);
     this.log(`custos acquire: complete${badSectors > 0 ? ' WITH READ ERRORS' : ''}${mismatch ? ' — VERIFICATION MISMATCH' : ''}`);
-    row('source', `${m.source.path} (${m.source.kind}, ${m.source.sizeBytes} bytes, ${m.source.sectors} sectors of ${m.source.logicalSectorSize} B)`);
+    row('source', `${m.source.path} (${m.source.kind})`);
+    row('size', `${m.source.sizeBytes} bytes, ${m.source.sectors} sectors of ${m.source.logicalSectorSize} B`);
     const wb = m.writeBlock;
     row(
       'write-block',

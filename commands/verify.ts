@@ -3,13 +3,15 @@ import { ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
 import { verifyRecorded } from '../src/recorded';
 import { type HashComparison, parseExpected, type VerifyResult } from '../src/verify/verify';
-import { CustosCommand, custodyFlags } from './_base';
+import { CustosCommand, custodyFlags, progressFlags } from './_base';
 
 export default class Verify extends CustosCommand {
   static override summary = 'Re-hash an image (and optionally its source) and compare with the recorded hashes.';
   static override description = `TARGET is an acquisition manifest (BASE.manifest.json) or a raw or split image (BASE.raw, BASE.001 — the other segments are found beside it). With a manifest, every file it lists must be present with its recorded size, and the whole image and each segment are re-hashed with the manifest's algorithms. A bare image is compared with the manifest beside it, or with --expect values.
 
 --source re-reads the original device or file (with the same bad-sector handling as acquisition) and compares it too.
+
+Progress goes to stderr (--progress), one display per pass (image, source). Flags shown with env: can be set in the environment; a value on the command line wins, and an error about a value from the environment names the variable it came from.
 
 Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes: 0 every hash matches, 4 a mismatch, 3 a missing segment, a size that disagrees or an invalid manifest.`;
 
@@ -29,7 +31,7 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
     hash: Flags.string({ char: 'a', summary: `Algorithms to compute (default: those recorded): ${ALGORITHMS.join(', ')}.`, env: 'CUSTOS_HASH' }),
     expect: Flags.string({ summary: 'Expected value ALG=HEX, when there is no manifest (repeatable).', multiple: true }),
     retries: Flags.integer({ summary: 'Re-reads of a failing source sector (with --source).', min: 0, max: 100 }),
-    progress: Flags.boolean({ summary: 'Show progress on stderr.', default: true, allowNo: true }),
+    ...progressFlags,
   };
 
   async run(): Promise<VerifyResult> {
@@ -38,10 +40,10 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
     const result = await this.interruptible(() =>
       verifyRecorded(args.target, {
         source: flags.source,
-        algorithms: flags.hash ? parseAlgorithms(flags.hash) : undefined,
+        algorithms: flags.hash ? this.interpret('hash', () => parseAlgorithms(flags.hash!)) : undefined,
         expected: parseExpected(flags.expect ?? []),
         retries: flags.retries,
-        onProgress: this.progress(flags.progress && !this.jsonEnabled()),
+        onProgress: this.progress(flags),
       }, custody),
     );
     if (!this.jsonEnabled()) this.print(result);

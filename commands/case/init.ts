@@ -11,13 +11,14 @@ export default class CaseInit extends CustosCommand {
     case: Flags.string({ summary: 'Case number.', required: true, env: 'CUSTOS_CASE' }),
     description: Flags.string({ summary: 'What the case is about.' }),
     evidence: Flags.string({ summary: 'Evidence number(s) in the case (repeatable).', multiple: true }),
-    identity: Flags.string({ summary: 'Identity that signs (name or fingerprint).', env: 'CUSTOS_IDENTITY' }),
+    identity: Flags.string({ summary: 'Identity that signs (name or fingerprint); its passphrase is asked by name, three tries, or read from CUSTOS_PASSPHRASE.', env: 'CUSTOS_IDENTITY' }),
     purpose: Flags.string({ summary: 'Authority for opening the case (warrant, request).', env: 'CUSTOS_PURPOSE' }),
   };
 
   async run(): Promise<LedgerEntry> {
     const { args, flags } = await this.parse(CaseInit);
-    const signer = loadSigner(custosHome(), flags.identity, await this.passphrase());
+    // The identity found is the one unlocked: its full fingerprint selects it again.
+    const signer = await this.unlock(flags.identity, (passphrase, id) => loadSigner(custosHome(), id.fingerprint, passphrase));
     const e = await initCase(args.dir, { caseId: flags.case, description: flags.description, purpose: flags.purpose, evidence: flags.evidence }, signer);
     this.log(`opened case ${e.case} in ${args.dir}: entry #0 case-open signed by ${e.actor.name}`);
     return e;

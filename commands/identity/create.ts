@@ -16,7 +16,7 @@ export default class IdentityCreate extends CustosCommand {
 
   async run(): Promise<IdentityRecord & { home: string }> {
     const { flags } = await this.parse(IdentityCreate);
-    const passphrase = await this.passphrase('New passphrase: ', true);
+    const passphrase = await this.passphrase(`New passphrase for ${flags.name}'s key: `, true);
     const home = custosHome();
     const r = createIdentity({ ...flags, passphrase, home });
     this.log(`created identity ${r.name} (${r.role})\n  fingerprint  ${r.fingerprint}\n  valid        ${r.notBefore} to ${r.notAfter}\n  stored in    ${home}`);
