@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core';
 import { formatBytes } from '../src/acquire/progress';
 import { infoRecorded } from '../src/recorded';
-import { hiddenAreasOfFile } from '../src/source/hidden-areas';
 import type { SourceInfo } from '../src/source/info';
 import type { E01Info } from '../src/formats/e01/reader';
 import { CustosCommand, custodyFlags } from './_base';
@@ -51,7 +50,8 @@ export default class Info extends CustosCommand {
     row('set identifier', e.guid);
     row('stored MD5', e.stored.md5);
     row('stored SHA-1', e.stored.sha1);
-    row('read errors', e.readErrors.length === 0 ? 'none' : e.readErrors.map((r) => `${r.firstSector}+${r.sectorCount}`).join(', '));
+    row('read errors', e.readErrors.length === 0 ? 'none' : `${e.readErrors.slice(0, 20).map((r) => `${r.firstSector}+${r.sectorCount}`).join(', ')}${e.readErrors.length > 20 ? `, … (${e.readErrors.length} ranges; --json lists them all)` : ''}`);
+    for (const w of e.warnings ?? []) row('warning', w);
   }
 
   private print(i: SourceInfo): void {
@@ -91,7 +91,7 @@ export default class Info extends CustosCommand {
       for (const p of d.partitions) row('partition', `${p.name}: start sector ${p.startSector}, ${p.sizeBytes} bytes`);
       if (d.holders.length > 0) row('holders', d.holders.join(', '));
     }
-    row('hidden areas', (i.kind === 'file' ? hiddenAreasOfFile() : d?.hiddenAreas)?.summary);
+    row('hidden areas', (i.hiddenAreas ?? d?.hiddenAreas)?.summary);
     row('kernel read-only', i.readOnly === null ? 'n/a (regular file)' : i.readOnly ? 'yes' : 'no');
     if (i.mounts.length === 0) row('mounted', i.kind === 'file' ? 'n/a (regular file)' : 'no');
     for (const m of i.mounts) row('mounted', `${m.device} on ${m.mountPoint} (${m.fsType}, ${m.readWrite ? 'READ-WRITE' : 'read-only'})`);

@@ -120,7 +120,7 @@ export async function hashRecorded(paths: string[], algorithms: Algorithm[], o: 
 
 /** Describes a source (or an E01 image's recorded facts), recording that it was examined. */
 export async function infoRecorded(path: string, c?: Custody): Promise<SourceInfo | (E01Info & { kind: 'e01' })> {
-  const info = /\.e01$/i.test(path) ? { kind: 'e01' as const, ...describeE01(path) } : describeSource(path);
+  const info = /\.e01$/i.test(path) ? { kind: 'e01' as const, ...describeE01(path) } : describeSource(path, { hiddenAreas: true });
   if (c) await record(c, { action: 'info', evidence: [path], details: { source: info } });
   return info;
 }

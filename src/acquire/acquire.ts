@@ -113,7 +113,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
   const resumable = o.format !== 'e01';
   const events = o.onEvent ?? (() => undefined);
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const info = describeSource(o.source);
+  const info = describeSource(o.source, { hiddenAreas: true });
   if (o.format === 'e01' && info.sizeBytes % info.logicalSectorSize !== 0) {
     throw new CustosError('INVALID_INPUT', `${o.source}: ${info.sizeBytes} bytes is not a whole number of ${info.logicalSectorSize}-byte sectors, and E01 stores whole sectors only`, {
       path: o.source,

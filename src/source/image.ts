@@ -5,7 +5,7 @@ import { findSegments } from '../formats/raw';
 import { classify } from './file';
 import { protectFile } from '../protect';
 import type { ByteRange, ByteSource } from './reader';
-import { type E01Info, E01Source } from '../formats/e01/reader';
+import { type E01Info, E01Source, type E01SourceOptions } from '../formats/e01/reader';
 
 const read = promisify(readCb);
 
@@ -96,10 +96,17 @@ function fileSize(path: string): number {
   }
 }
 
-/** An image of any format custos reads, as one stream of media bytes: E01 (by its extension), else raw or split raw. */
-export function openImage(path: string): ByteSource & { size: number; parts: readonly ImagePart[]; e01?: E01Info } {
+/** An image opened for reading: its media as one stream, its files, and for E01 what it says about itself and any damage found. */
+export type OpenedImage = ByteSource & { size: number; parts: readonly ImagePart[]; e01?: E01Info; damage?: E01Source['damage'] };
+
+/**
+ * An image of any format custos reads, as one stream of media bytes: E01 (by its extension), else
+ * raw or split raw. `tolerateDamage`: E01 chunks that fail their checks are reported (in `damage`
+ * and as returned ranges) instead of stopping the read, as ewfverify does.
+ */
+export function openImage(path: string, options: E01SourceOptions = {}): OpenedImage {
   if (/\.e01$/i.test(path)) {
-    const s = new E01Source(path);
+    const s = new E01Source(path, options);
     return Object.assign(s, { parts: s.info.segments, e01: s.info });
   }
   return ImageSource.open(path);

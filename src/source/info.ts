@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fromFsError } from '../errors';
 import { type BlockDeviceInfo, blockDeviceInfo } from './device';
 import { classify, type SourceKind } from './file';
-import { type CommandRunner, detectHiddenAreas } from './hidden-areas';
+import { type CommandRunner, detectHiddenAreas, type HiddenAreas, hiddenAreasOfFile } from './hidden-areas';
 import { currentMounts, type MountEntry } from './mounts';
 
 /** A mount (or swap area) that uses the source or one of its partitions. */
@@ -29,16 +29,19 @@ export interface SourceInfo {
   device?: BlockDeviceInfo;
   /** Mounts and swap areas on the device, its partitions or the devices stacked on it. */
   mounts: SourceMount[];
+  /** For a regular file, when hidden areas were asked about: not applicable, and why (a device's are in device.hiddenAreas). */
+  hiddenAreas?: HiddenAreas;
 }
 
 /**
- * Reads the facts about `path` that acquisition and `custos info` need. For a block device that
- * includes its hidden areas (HPA, DCO, NVMe capacity outside the namespace), asked of the drive
- * through hdparm or nvme-cli by `env.runCommand`.
+ * Reads the facts about `path` that acquisition and `custos info` need. With `env.hiddenAreas`
+ * (acquire, info) that includes its hidden areas (HPA, DCO, NVMe capacity outside the namespace),
+ * asked of the drive through hdparm or nvme-cli by `env.runCommand`; hashing and verifying a
+ * device do not ask the drive anything.
  */
 export function describeSource(
   path: string,
-  env: { sysRoot?: string; mountinfo?: string; swaps?: string; runCommand?: CommandRunner } = {},
+  env: { sysRoot?: string; mountinfo?: string; swaps?: string; runCommand?: CommandRunner; hiddenAreas?: boolean } = {},
 ): SourceInfo {
   let kind: SourceKind;
   let realPath: string;
@@ -53,10 +56,21 @@ export function describeSource(
   }
   if (kind === 'file') {
     // A regular file has no sector size of its own; 512 bytes is what every imaging tool assumes.
-    return { path, realPath, kind, sizeBytes: size, logicalSectorSize: 512, physicalSectorSize: 512, sectors: Math.ceil(size / 512), readOnly: null, mounts: [] };
+    return {
+      path,
+      realPath,
+      kind,
+      sizeBytes: size,
+      logicalSectorSize: 512,
+      physicalSectorSize: 512,
+      sectors: Math.ceil(size / 512),
+      readOnly: null,
+      mounts: [],
+      ...(env.hiddenAreas ? { hiddenAreas: hiddenAreasOfFile() } : {}),
+    };
   }
   const device = blockDeviceInfo(path, env.sysRoot);
-  device.hiddenAreas = detectHiddenAreas(device, path, env.runCommand);
+  if (env.hiddenAreas) device.hiddenAreas = detectHiddenAreas(device, path, env.runCommand);
   const { mounts, swaps } = currentMounts(env.mountinfo, env.swaps);
   return {
     path,

@@ -12,7 +12,7 @@ import { findSegments } from '../formats/raw';
 import { readBoundedFile } from '../fsutil';
 import { type Algorithm, ALGORITHM_INFO, ALGORITHMS } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
-import { parseExpected } from './verify';
+import { isAlgorithm, parseAlgorithms } from '../hash/algorithms';
 
 /** Largest hash record read: 16 MiB (a sums file of tens of thousands of names fits). */
 export const MAX_EXPECT_FILE_BYTES = 16 * 1024 * 1024;
@@ -739,4 +739,20 @@ export function resolveExpected(values: readonly string[], target: string): { ex
     }
   }
   return { expected, sources };
+}
+
+/** "md5=HEX" pairs (as given to --expect) into a hash set; anything malformed is a usage error. */
+export function parseExpected(values: string[]): HashSet {
+  const out: HashSet = {};
+  for (const v of values) {
+    const m = /^([^=:]+)[=:]([0-9a-fA-F]+)$/.exec(v.trim());
+    const alg = m ? parseAlgorithms(m[1]!)[0] : undefined;
+    if (!m || !alg || !isAlgorithm(alg) || m[2]!.length !== ALGORITHM_INFO[alg].bytes * 2) {
+      throw new CustosError('USAGE', `--expect '${v}' is not ALG=HEX with a full-length digest`, {
+        hint: 'Write it like --expect md5=e59bf7cee4c9e04c2b81e8580a848d74.',
+      });
+    }
+    out[alg] = m[2]!.toLowerCase();
+  }
+  return out;
 }

@@ -1,9 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
+import { sha256Hex } from '../custody/canonical';
+import { readBoundedFile } from '../fsutil';
 import { basename, dirname, join } from 'node:path';
 import { hashStream, type PipelineProgress } from '../acquire/pipeline';
 import { CustosBug, CustosError } from '../errors';
 import type { DamagedRange } from '../formats/types';
-import { type Algorithm, ALGORITHM_INFO, ALGORITHMS, isAlgorithm, parseAlgorithms } from '../hash/algorithms';
+import { type ExpectSource, resolveExpected } from './expect-files';
+
+export { parseExpected } from './expect-files';
+import { type Algorithm, ALGORITHM_INFO, ALGORITHMS } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { type AcquisitionManifest, readManifest } from '../manifest/manifest';
 import { DEFAULT_CHUNK_SIZE } from '../source/file';
@@ -37,6 +42,10 @@ export interface ImageHashResult {
   size: number;
   hashes: HashSet;
   segments: HashSet[];
+  /** Digests of each window, when a window size was asked for. */
+  windows: HashSet[];
+  /** Damage found in an E01 read with tolerateDamage. */
+  damage?: { count: number; ranges: DamagedRange[] };
   durationSeconds: number;
 }
 
@@ -45,19 +54,36 @@ export interface ProgressHooks {
   now?: () => number;
 }
 
-/** Re-hashes a raw or split image from its files, with per-segment digests for split images. */
-export async function hashImage(path: string, algorithms: readonly Algorithm[], o: ProgressHooks & { segmentSize?: number } = {}): Promise<ImageHashResult> {
+/**
+ * Re-hashes an image from its files: per-segment digests for split images, per-window digests
+ * with `windowSize`, and with `tolerateDamage` an E01's damaged chunks listed instead of stopping
+ * at the first (their hashes cover what could be read, as ewfverify's do).
+ */
+export async function hashImage(
+  path: string,
+  algorithms: readonly Algorithm[],
+  o: ProgressHooks & { segmentSize?: number; windowSize?: number; tolerateDamage?: boolean } = {},
+): Promise<ImageHashResult> {
   const now = o.now ?? Date.now;
   const t0 = now();
-  const image = openImage(path);
+  const image = openImage(path, { tolerateDamage: o.tolerateDamage });
   try {
     const r = await hashStream(image, algorithms, {
       end: image.size,
       chunkSize: DEFAULT_CHUNK_SIZE,
       segmentSize: o.segmentSize,
+      windowSize: o.windowSize,
       onProgress: (p) => o.onProgress?.('verify image', image.size, p),
     });
-    return { files: [...image.parts], size: image.size, hashes: r.hashes, segments: r.segments, durationSeconds: (now() - t0) / 1000 };
+    return {
+      files: [...image.parts],
+      size: image.size,
+      hashes: r.hashes,
+      segments: r.segments,
+      windows: r.windows,
+      ...(image.damage && image.damage.count > 0 ? { damage: { count: image.damage.count, ranges: [...image.damage.ranges] } } : {}),
+      durationSeconds: (now() - t0) / 1000,
+    };
   } finally {
     image.close();
   }
@@ -105,10 +131,12 @@ export interface VerifyResult {
     segments?: { name: string; comparisons: HashComparison[] }[];
     /** Parts of the image that could not be read as recorded (E01 chunks that fail their checksum); any makes the verdict MISMATCH. */
     damaged?: { count: number; ranges: DamagedRange[] };
-    /** With a hash-windows file: the windows whose hashes differ now (byte ranges). */
-    windows?: { windowSize: number; checked: number; differing: { index: number; offset: number; length: number }[] };
+    /** With a hash-windows file: the windows whose hashes differ now (byte ranges; the first MAX_LISTED_WINDOWS, differingCount counts all). */
+    windows?: { windowSize: number; checked: number; differing: { index: number; offset: number; length: number }[]; differingCount: number; recordIntact: boolean };
   };
   source?: { path: string; comparisons: HashComparison[]; readErrors: ByteRange[]; expectedReadErrors?: ByteRange[] };
+  /** Hash records of other tools that the expected values came from (--expect FILE). */
+  expectSources?: ExpectSource[];
   verdict: 'match' | 'mismatch';
 }
 
@@ -119,6 +147,8 @@ export interface VerifyOptions extends ProgressHooks {
   algorithms?: Algorithm[];
   /** Expected values when there is no manifest. */
   expected?: HashSet;
+  /** --expect values: ALG=HEX, or files holding another tool's hash record (src/verify/expect-files.ts). */
+  expectValues?: string[];
   retries?: number;
 }
 
@@ -147,7 +177,8 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
   const manifest: AcquisitionManifest | undefined = manifestPath ? readManifest(manifestPath) : undefined;
   // An E01 carries its own MD5/SHA-1 (digest and hash sections): what it claims is what it is checked against.
   const stored: HashSet = !manifest && /\.e01$/i.test(target) ? storedE01Hashes(target) : {};
-  const expected: HashSet = { ...stored, ...(manifest?.hashes ?? {}), ...(o.expected ?? {}) };
+  const given = o.expectValues && o.expectValues.length > 0 ? resolveExpected(o.expectValues, target) : undefined;
+  const expected: HashSet = { ...stored, ...(manifest?.hashes ?? {}), ...(o.expected ?? {}), ...(given?.expected ?? {}) };
   if (Object.keys(expected).length === 0) {
     throw new CustosError('INVALID_INPUT', `${target}: nothing to compare with: no manifest beside it and no expected hashes given`, {
       path: target,
@@ -162,6 +193,7 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
   let expectedSizes: Map<string, number> | undefined;
   if (manifest && manifestPath) {
     const dir = dirname(manifestPath);
+    for (const f of manifest.outputs) plainName(f.name, manifestPath);
     expectedSizes = new Map(manifest.outputs.map((f) => [join(dir, f.name), f.size]));
     for (const [path, size] of expectedSizes) {
       if (!existsSync(path)) {
@@ -183,7 +215,8 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
   const segmentSize = manifest?.acquisition.format === 'split' ? manifest.acquisition.splitSize : undefined;
   // A manifest's E01 outputs are read through the E01 reader: give it the first segment.
   if (manifest?.acquisition.format === 'e01') first = join(dirname(manifestPath!), manifest.outputs[0]!.name);
-  const image = await hashImage(first, compute, { ...o, segmentSize });
+  const recordedWindows = manifest && manifestPath ? readWindows(manifest, manifestPath) : undefined;
+  const image = await hashImage(first, compute, { ...o, segmentSize, windowSize: recordedWindows?.windowSize, tolerateDamage: true });
   if (manifest && image.files.length !== manifest.outputs.length) {
     throw new CustosError('INVALID_INPUT', `${first}: found ${image.files.length} image file(s) but the manifest lists ${manifest.outputs.length}`, {
       path: first,
@@ -212,7 +245,13 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
       ...(manifest ? { expectedReadErrors: manifest.readErrors.map((r) => ({ offset: r.offset, length: r.length })) } : {}),
     };
   }
-  const ok = allMatch(comparisons) && (!segments || segments.every((s) => allMatch(s.comparisons))) && (!source || allMatch(source.comparisons));
+  const windows = recordedWindows ? compareWindows(recordedWindows, image.windows, image.size) : undefined;
+  const ok =
+    allMatch(comparisons) &&
+    (!segments || segments.every((s) => allMatch(s.comparisons))) &&
+    (!source || allMatch(source.comparisons)) &&
+    !image.damage &&
+    (!windows || (windows.differingCount === 0 && windows.recordIntact));
   return {
     target,
     ...(manifestPath ? { manifest: manifestPath } : {}),
@@ -221,24 +260,80 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
       size: image.size,
       comparisons,
       ...(segments ? { segments } : {}),
+      ...(image.damage ? { damaged: image.damage } : {}),
+      ...(windows ? { windows } : {}),
     },
     ...(source ? { source } : {}),
+    ...(given && given.sources.length > 0 ? { expectSources: given.sources } : {}),
     verdict: ok ? 'match' : 'mismatch',
   };
 }
 
-/** "md5=HEX" pairs (as given to --expect) into a hash set; anything malformed is a usage error. */
-export function parseExpected(values: string[]): HashSet {
-  const out: HashSet = {};
-  for (const v of values) {
-    const m = /^([^=:]+)[=:]([0-9a-fA-F]+)$/.exec(v.trim());
-    const alg = m ? parseAlgorithms(m[1]!)[0] : undefined;
-    if (!m || !alg || !isAlgorithm(alg) || m[2]!.length !== ALGORITHM_INFO[alg].bytes * 2) {
-      throw new CustosError('USAGE', `--expect '${v}' is not ALG=HEX with a full-length digest`, {
-        hint: 'Write it like --expect md5=e59bf7cee4c9e04c2b81e8580a848d74.',
-      });
-    }
-    out[alg] = m[2]!.toLowerCase();
+
+/** A file name from a manifest must name a file beside it, never a path elsewhere. */
+function plainName(name: string, manifestPath: string): string {
+  if (name.length === 0 || name.length > 255 || basename(name) !== name || name === '.' || name === '..') {
+    throw new CustosError('INVALID_INPUT', `${manifestPath}: '${name.slice(0, 80)}' is not a plain file name beside the manifest`, {
+      path: manifestPath,
+      hint: 'A manifest names its files by their names in its own folder; restore it from a copy.',
+    });
   }
-  return out;
+  return name;
+}
+
+/** Differing windows listed in a result; the rest are counted. */
+export const MAX_LISTED_WINDOWS = 1000;
+/** The hash-windows file may be this large (MAX_HASH_WINDOWS windows with every algorithm). */
+const MAX_WINDOWS_FILE = 256 * 1024 * 1024;
+
+interface RecordedWindows {
+  windowSize: number;
+  hashes: HashSet[];
+  recordIntact: boolean;
+}
+
+/** Reads BASE.windows.json as the manifest names it, checking its SHA-256 and its shape (it is outside data). */
+function readWindows(m: AcquisitionManifest, manifestPath: string): RecordedWindows | undefined {
+  if (!m.hashWindows) return undefined;
+  const path = join(dirname(manifestPath), plainName(m.hashWindows.file, manifestPath));
+  const bytes = readBoundedFile(path, 'hash-windows file', MAX_WINDOWS_FILE);
+  const bad = (why: string) => new CustosError('INVALID_INPUT', `${path}: ${why}`, { path, hint: 'Restore the hash-windows file from your evidence copy.' });
+  let data: { windowSize?: unknown; windows?: unknown };
+  try {
+    data = JSON.parse(bytes.toString('utf8')) as typeof data;
+  } catch (err) {
+    throw bad(`not valid JSON (${(err as Error).message})`);
+  }
+  const size = m.hashWindows.windowSize;
+  if (data?.windowSize !== size || !Array.isArray(data.windows)) throw bad(`not the hash windows of ${size} bytes that the manifest records`);
+  const expectedCount = Math.ceil(m.source.sizeBytes / size);
+  if (data.windows.length !== expectedCount) throw bad(`${data.windows.length} windows where the manifest's ${m.source.sizeBytes} bytes make ${expectedCount}`);
+  const hashes = data.windows.map((w: unknown, i: number) => {
+    const h = (w as { index?: unknown; hashes?: unknown })?.hashes as Record<string, unknown> | undefined;
+    if ((w as { index?: unknown })?.index !== i || typeof h !== 'object' || h === null) throw bad(`window ${i} is malformed`);
+    const out: HashSet = {};
+    for (const a of ALGORITHMS) {
+      const v = h[a];
+      if (v === undefined) continue;
+      if (typeof v !== 'string' || !new RegExp(`^[0-9a-f]{${ALGORITHM_INFO[a].bytes * 2}}$`).test(v)) throw bad(`window ${i} has a malformed ${a} value`);
+      out[a] = v;
+    }
+    return out;
+  });
+  return { windowSize: size, hashes, recordIntact: sha256Hex(bytes) === m.hashWindows.sha256 };
+}
+
+/** The windows whose recorded and recomputed hashes differ (every algorithm present in both), as byte ranges of the media. */
+function compareWindows(r: RecordedWindows, computed: HashSet[], mediaSize: number): NonNullable<VerifyResult['image']['windows']> {
+  const differing: { index: number; offset: number; length: number }[] = [];
+  let count = 0;
+  r.hashes.forEach((h, i) => {
+    const c = computed[i];
+    const same = c !== undefined && ALGORITHMS.every((a) => h[a] === undefined || c[a] === undefined || h[a] === c[a]);
+    if (same) return;
+    count++;
+    const offset = i * r.windowSize;
+    if (differing.length < MAX_LISTED_WINDOWS) differing.push({ index: i, offset, length: Math.max(0, Math.min(r.windowSize, mediaSize - offset)) });
+  });
+  return { windowSize: r.windowSize, checked: r.hashes.length, differing, differingCount: count, recordIntact: r.recordIntact };
 }

@@ -260,7 +260,8 @@ export class E01Writer implements ImageWriter {
     const id = this.nextId++;
     const shared = piece.buffer instanceof SharedArrayBuffer;
     // Shared memory (the acquisition ring) is read in place; anything else is copied over.
-    const buffer = shared ? (piece.buffer as SharedArrayBuffer) : piece.slice().buffer;
+    // Buffer#slice does not copy, so a Uint8Array copy is made: the transfer must not detach the caller's memory.
+    const buffer = shared ? (piece.buffer as SharedArrayBuffer) : new Uint8Array(piece).buffer;
     const req: CompressRequest = { id, buffer, offset: shared ? piece.byteOffset : 0, length: piece.length, chunkSize: this.chunkSize, level };
     return new Promise<CompressReply>((resolve, reject) => {
       const onMessage = (m: CompressReply) => {
