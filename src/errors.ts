@@ -212,7 +212,7 @@ export function describeFailure(err: unknown, bin = 'custos'): FailureReport {
   if (isCustosError(err)) {
     return {
       exitCode: err.exitCode,
-      text: oneLine(bin, err.message, err.hint),
+      text: oneLine(bin, printable(err.message, 4000), err.hint && printable(err.hint, 1000)),
       json: {
         error: {
           code: err.code,
@@ -244,6 +244,16 @@ export function describeFailure(err: unknown, bin = 'custos'): FailureReport {
     text: `${bin}: internal error: ${message}\n${stack}\n${BUG_HINT}`,
     json: { error: { code: 'INTERNAL', kind: 'internal', message, hint: BUG_HINT, exitCode: ExitCode.INTERNAL } },
   };
+}
+
+/**
+ * Text from outside (a file's bytes quoted in a message, a name) made safe for one line on a
+ * terminal: control characters and line breaks escaped, length bounded.
+ */
+export function printable(text: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = String(text).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return clean.length > max ? `${clean.slice(0, max)}… (${clean.length} characters)` : clean;
 }
 
 /** A user error is one line: what was wrong, where, and what to do. */

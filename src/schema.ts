@@ -4,7 +4,7 @@ import acquisitionManifestSchema from '../schemas/acquisition-manifest.schema.js
 import caseSchema from '../schemas/case.schema.json';
 import hashResultSchema from '../schemas/hash-result.schema.json';
 import ledgerEntrySchema from '../schemas/ledger-entry.schema.json';
-import { CustosError } from './errors';
+import { CustosError, printable } from './errors';
 import { MAX_RECORD_BYTES, readBoundedFile } from './fsutil';
 
 /** Every JSON Schema custos ships (draft 2020-12), by short name. */
@@ -57,7 +57,7 @@ export function readValidatedJson(name: SchemaName, path: string, hint: string, 
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new CustosError('INVALID_INPUT', `${path}: not valid JSON (${(err as Error).message})`, { path, cause: err, hint });
+    throw new CustosError('INVALID_INPUT', `${path}: not valid JSON (${printable((err as Error).message)})`, { path, cause: err, hint });
   }
   assertSchema(name, data, path);
   return data;

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
-import { readFileSync } from 'node:fs';
 import { ExitCode } from '../../src/errors';
-import { type LedgerReport, verifyLedger } from '../../src/custody/ledger';
+import { expectedHead, type LedgerReport, verifyLedger } from '../../src/custody/ledger';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerVerify extends CustosCommand {
@@ -16,9 +15,7 @@ Exit codes: 0 intact (open transfers are listed but are not an error), 4 the led
 
   async run(): Promise<LedgerReport> {
     const { flags } = await this.parse(LedgerVerify);
-    let expect = flags['expect-head'];
-    if (expect && !/^[0-9a-fA-F]{64}$/.test(expect)) expect = (JSON.parse(readFileSync(expect, 'utf8')) as { hash: string }).hash;
-    const r = await verifyLedger(this.caseDir(flags), { expectHead: expect });
+    const r = await verifyLedger(this.caseDir(flags), { expectHead: flags['expect-head'] ? expectedHead(flags['expect-head']) : undefined });
     if (!this.jsonEnabled()) {
       this.log(`ledger ${r.path}: case ${r.case ?? '?'}, ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'} verified`);
       if (r.head) this.log(`head: seq ${r.head.seq} sha256 ${r.head.hash}`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { CustosError } from '../errors';
+import { CustosError, isCustosError } from '../errors';
 import { PARTIAL_SUFFIX, RawImageWriter } from '../formats/raw';
 import { ensureDir, openRegularForRead, renameIntoPlace, syncDir, writeFileAtomic } from '../fsutil';
 import { protectSource } from '../source/evidence';
@@ -388,7 +388,18 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
     // The record first, then the final names: a stop in between leaves a manifest, the journal and
     // .partial files, which --resume checks against the manifest and renames (completeCommit).
     o.onPhase?.('record');
-    writeManifest(manifestPath, manifest);
+    try {
+      writeManifest(manifestPath, manifest);
+    } catch (err) {
+      if (!isCustosError(err) || err.code !== 'IO_ERROR') throw err;
+      throw new CustosError('IO_ERROR', `the image is complete, but its manifest could not be written: ${err.message}`, {
+        path: manifestPath,
+        cause: err,
+        hint: resumable
+          ? 'Free space on the destination, then run the same command with --resume: it checks the image against the source and writes the manifest.'
+          : 'Free space on the destination and acquire again (E01 cannot be resumed before its manifest exists).',
+      });
+    }
     o.onPhase?.('commit');
     await writer.commit();
     if (resumable) removeJournal(journalPath);

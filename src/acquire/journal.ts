@@ -1,5 +1,5 @@
 import { existsSync, unlinkSync } from 'node:fs';
-import { CustosError } from '../errors';
+import { CustosError, printable } from '../errors';
 import { isAlgorithm, type Algorithm } from '../hash/algorithms';
 import type { AcquisitionSession, CaseMetadata } from '../manifest/manifest';
 import { readBoundedFile, writeFileAtomic } from '../fsutil';
@@ -72,7 +72,7 @@ export function loadJournal(path: string): ResumeJournal {
   try {
     data = JSON.parse(text) as ResumeJournal;
   } catch (err) {
-    throw bad(`it is not valid JSON (${(err as Error).message})`);
+    throw bad(`it is not valid JSON (${printable((err as Error).message)})`);
   }
   const s = data?.settings;
   if (data?.journalVersion !== 1) throw bad('unknown journal version');

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { CustosError, fromFsError } from '../errors';
+import { CustosError, fromFsError, printable } from '../errors';
 import { ensureDir, readBoundedFile, writeNewFile } from '../fsutil';
 import { sha256Hex } from './canonical';
 
@@ -32,18 +32,33 @@ const identitiesDir = (home: string) => join(home, 'identities');
 /** Bytes of a certificate PEM custos will parse; real ones are a few kilobytes. */
 const MAX_CERT_BYTES = 1024 * 1024;
 
-/** Parses a PEM certificate (RFC 5280) from outside; anything else is a CERT_INVALID naming `where`. */
+/**
+ * Parses a PEM certificate (RFC 5280) from outside, and reads every field custos uses (subject,
+ * issuer, validity, public key) once, so that a damaged certificate fails here as a CERT_INVALID
+ * naming `where`, never later inside a getter.
+ */
 export function parseCert(certPem: string, where = 'certificate'): X509Certificate {
-  if (certPem.length > MAX_CERT_BYTES) throw new CustosError('CERT_INVALID', `${where}: too large for a certificate`, { path: where, hint: 'Give the PEM file (-----BEGIN CERTIFICATE-----).' });
-  try {
-    return new X509Certificate(certPem);
-  } catch (err) {
-    throw new CustosError('CERT_INVALID', `${where}: not an X.509 certificate in PEM form (${(err as Error).message})`, {
+  const invalid = (why: string, cause?: unknown) =>
+    new CustosError('CERT_INVALID', `${where}: not a usable X.509 certificate (${why})`, {
       path: where,
-      cause: err,
+      cause,
       hint: 'Give the PEM file (-----BEGIN CERTIFICATE-----), or restore it from a copy.',
     });
+  if (certPem.length > MAX_CERT_BYTES) throw invalid('too large for a certificate');
+  let c: X509Certificate;
+  try {
+    c = new X509Certificate(certPem);
+    void c.subject;
+    void c.issuer;
+    void c.raw;
+    c.publicKey.export({ type: 'spki', format: 'der' });
+  } catch (err) {
+    throw invalid(printable((err as Error).message, 200), err);
   }
+  for (const [name, text] of [['notBefore', c.validFrom], ['notAfter', c.validTo]] as const) {
+    if (Number.isNaN(new Date(text).getTime())) throw invalid(`its ${name} date '${printable(text, 40)}' cannot be read`);
+  }
+  return c;
 }
 
 /** SHA-256 fingerprint of a PEM certificate (hash of its DER form). */

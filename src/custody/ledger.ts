@@ -4,7 +4,7 @@ import { protectFile } from '../protect';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import lockfile from 'proper-lockfile';
-import { CustosError, fromFsError, isCustosError } from '../errors';
+import { CustosError, fromFsError, isCustosError, printable } from '../errors';
 import { ensureDir, openExistingForWrite, openRegularForRead, readBoundedFile, syncDir, writeAll, writeNewFile } from '../fsutil';
 import { type Environment, formatOffset, systemEnvironment } from '../host';
 import { schemaProblems } from '../schema';
@@ -453,7 +453,7 @@ async function checkLines(
     try {
       e = JSON.parse(raw) as LedgerEntry;
     } catch (err) {
-      bad(`not valid JSON (${(err as Error).message})`);
+      bad(`not valid JSON (${printable((err as Error).message)})`);
       break;
     }
     const problems = schemaProblems('ledger-entry', e);
@@ -632,7 +632,7 @@ export function readEntries(dir: string): { entries: LedgerEntry[]; torn?: { lin
     try {
       e = JSON.parse(raw);
     } catch (err) {
-      invalid = { line, reason: `not valid JSON (${(err as Error).message})` };
+      invalid = { line, reason: `not valid JSON (${printable((err as Error).message)})` };
       break;
     }
     const problems = schemaProblems('ledger-entry', e);
@@ -653,6 +653,22 @@ export async function signedHead(dir: string, signer: Signer, env: Environment =
     throw new CustosError('LEDGER_INVALID', `${r.path}: cannot sign the head of a ledger that does not verify (${r.firstBad?.reason ?? 'empty'})`, { path: r.path });
   }
   return head;
+}
+
+/** The head hash a ledger must still contain: given as 64 hex digits, or read from a signed head file (ledger head --out). */
+export function expectedHead(value: string): string {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase();
+  const text = readBoundedFile(value, 'signed head', 64 * 1024).toString('utf8');
+  let hash: unknown;
+  try {
+    hash = (JSON.parse(text) as { hash?: unknown })?.hash;
+  } catch (err) {
+    throw new CustosError('INVALID_INPUT', `${value}: not a signed head (not valid JSON: ${printable((err as Error).message)})`, { path: value, hint: 'Give the file written by custos ledger head --out, or the head hash itself.' });
+  }
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
+    throw new CustosError('INVALID_INPUT', `${value}: not a signed head (no SHA-256 "hash")`, { path: value, hint: 'Give the file written by custos ledger head --out, or the head hash itself.' });
+  }
+  return hash;
 }
 
 /** Signs a verified report's head (RS256 over its RFC 8785 bytes); undefined when there is no trustworthy head. */

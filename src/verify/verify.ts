@@ -3,7 +3,7 @@ import { sha256Hex } from '../custody/canonical';
 import { readBoundedFile } from '../fsutil';
 import { basename, dirname, join } from 'node:path';
 import { hashStream, type PipelineProgress } from '../acquire/pipeline';
-import { CustosBug, CustosError } from '../errors';
+import { CustosBug, CustosError, printable } from '../errors';
 import type { DamagedRange } from '../formats/types';
 import { type ExpectSource, resolveExpected } from './expect-files';
 
@@ -302,7 +302,7 @@ function readWindows(m: AcquisitionManifest, manifestPath: string): RecordedWind
   try {
     data = JSON.parse(bytes.toString('utf8')) as typeof data;
   } catch (err) {
-    throw bad(`not valid JSON (${(err as Error).message})`);
+    throw bad(`not valid JSON (${printable((err as Error).message)})`);
   }
   const size = m.hashWindows.windowSize;
   if (data?.windowSize !== size || !Array.isArray(data.windows)) throw bad(`not the hash windows of ${size} bytes that the manifest records`);
