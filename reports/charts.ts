@@ -3,14 +3,12 @@
  * bounded whatever the record holds: the rate line has at most two points per drawable column
  * (minimum and maximum of each), the bad-sector map at most one mark per column.
  */
-import { begin, COLORS, compactNumber, contentWidth, type Doc, grouped, niceTicks, paragraph, thinLabels, usesSuffix } from './layout';
+import { axisLabels, begin, COLORS, contentWidth, type Doc, grouped, niceTicks, paragraph, space, thinLabels } from './layout';
 
 const AXIS = { left: 48, bottom: 30, top: 16, right: 12 };
 /** Columns of the rate line; each keeps the lowest and the highest rate in it (at most 2 × this many points). */
 const RATE_BUCKETS = 1000;
 const LABEL_SIZE = 7.5;
-
-const SUFFIX_NOTE = 'k = thousand, M = million, G = billion, T = 10¹², P = 10¹⁵, E = 10¹⁸';
 
 interface RatePoint {
   t: number;
@@ -74,17 +72,17 @@ export function rateChart(doc: Doc, samples: readonly { seconds: number; bytes: 
   const tMaxRaw = Math.max(Number.isFinite(durationSeconds) ? durationSeconds : 0, lastSample);
   const points = ratePoints(samples, tMaxRaw);
   if (points.length < 2) {
-    paragraph(doc, `${title}: not charted, only ${grouped(samples.length)} progress sample${samples.length === 1 ? ' was' : 's were'} recorded (one every few seconds of reading); the acquisition took ${durationSeconds.toFixed(3)} s of reading.`, { size: 9, color: COLORS.muted });
+    paragraph(doc, `${title}: not charted, only ${grouped(samples.length)} progress sample${samples.length === 1 ? ' was' : 's were'} recorded (they are taken every few seconds; the reading took ${durationSeconds.toFixed(3)} s).`, { size: 9, color: COLORS.muted });
+    space(doc, 0.6);
     return;
   }
   const height = 170;
   const x0 = doc.page.margins.left;
   const w = contentWidth(doc);
-  doc.font('bold').fontSize(9.5);
-  const titleHeight = doc.currentLineHeight(true);
+  const titleHeight = 11.06; // DejaVu Sans Bold at 9.5 pt
   begin(doc, titleHeight + 4 + height + 6);
   const y0 = doc.y;
-  doc.fillColor(COLORS.text).text(title, x0, y0, { lineBreak: false });
+  doc.font('bold').fontSize(9.5).fillColor(COLORS.text).text(title, x0, y0, { lineBreak: false });
   const top = y0 + titleHeight + 4;
   const plot = { x: x0 + AXIS.left, y: top + AXIS.top, w: w - AXIS.left - AXIS.right, h: height - AXIS.top - AXIS.bottom };
   const unit = timeUnit(tMaxRaw);
@@ -96,16 +94,14 @@ export function rateChart(doc: Doc, samples: readonly { seconds: number; bytes: 
   const yEnd = yTicks[yTicks.length - 1]! || 1;
   const xs = (t: number) => plot.x + Math.min(1, Math.max(0, t / xEnd)) * plot.w;
   const ys = (r: number) => plot.y + plot.h - Math.min(1, Math.max(0, r / yEnd)) * plot.h;
-  const xLabels = xTicks.map(compactNumber);
-  const yLabels = yTicks.map(compactNumber);
-  const suffix = usesSuffix([...xLabels, ...yLabels]);
-  axes(doc, plot, xTicks.map((t) => xs(t * unit.factor)), xLabels, yTicks.map(ys), yLabels, `elapsed time (${unit.name})`, 'read rate (MB/s)');
+  const xLabels = axisLabels(xTicks);
+  const yLabels = axisLabels(yTicks);
+  axes(doc, plot, xTicks.map((t) => xs(t * unit.factor)), xLabels.labels, yTicks.map(ys), yLabels.labels, `elapsed time (${unit.name}${xLabels.unit ? `; ${xLabels.unit}` : ''})`, `read rate (MB/s${yLabels.unit ? `; ${yLabels.unit}` : ''})`);
   doc.moveTo(xs(points[0]!.t), ys(points[0]!.rate));
   for (let i = 1; i < points.length; i++) doc.lineTo(xs(points[i]!.t), ys(points[i]!.rate));
   doc.lineWidth(1).strokeColor(COLORS.accent).stroke();
   doc.fillColor(COLORS.text);
   doc.y = top + height + 6;
-  if (suffix) paragraph(doc, SUFFIX_NOTE, { size: 7.5, color: COLORS.muted });
 }
 
 /**
@@ -115,17 +111,17 @@ export function rateChart(doc: Doc, samples: readonly { seconds: number; bytes: 
  * visible), so any number of ranges gives a bounded drawing.
  */
 export function badSectorMap(doc: Doc, totalBytes: number, sectorSize: number, errors: readonly { offset: number; length: number }[], title: string): void {
-  if (!(totalBytes > 0) || !(sectorSize > 0)) {
-    paragraph(doc, `${title}: not drawn, the source has no size.`, { size: 9, color: COLORS.muted });
+  if (errors.length === 0 || !(totalBytes > 0) || !(sectorSize > 0)) {
+    paragraph(doc, `${title}: none, ${errors.length === 0 ? 'every sector was read' : 'the source has no size'} (nothing to map).`, { size: 9, color: COLORS.muted });
+    space(doc, 0.6);
     return;
   }
   const height = 96;
   const x0 = doc.page.margins.left;
   const w = contentWidth(doc);
-  doc.font('bold').fontSize(9.5);
-  const titleHeight = doc.currentLineHeight(true);
+  const titleHeight = 11.06; // DejaVu Sans Bold at 9.5 pt
   begin(doc, titleHeight + height);
-  doc.fillColor(COLORS.text).text(title, x0, doc.y, { lineBreak: false });
+  doc.font('bold').fontSize(9.5).fillColor(COLORS.text).text(title, x0, doc.y, { lineBreak: false });
   const top = doc.y + titleHeight + 6;
   const bar = { x: x0 + AXIS.left, y: top + 10, w: w - AXIS.left - AXIS.right, h: 26 };
   doc.rect(bar.x, bar.y, bar.w, bar.h).fill('#d9ead3');
@@ -158,7 +154,7 @@ export function badSectorMap(doc: Doc, totalBytes: number, sectorSize: number, e
   const sectors = Math.ceil(totalBytes / sectorSize);
   const ticks = niceTicks(sectors, 6).filter((t) => t < sectors);
   ticks.push(sectors);
-  const labels = ticks.map(compactNumber);
+  const { labels, unit } = axisLabels(ticks);
   const xs = ticks.map((t) => bar.x + (t / sectors) * bar.w);
   doc.font('sans').fontSize(LABEL_SIZE).fillColor(COLORS.muted);
   const keep = thinLabels(labels.map((l, i) => centredBox(doc, l, xs[i]!, bar.x, bar.x + bar.w)));
@@ -166,7 +162,7 @@ export function badSectorMap(doc: Doc, totalBytes: number, sectorSize: number, e
     doc.moveTo(xs[i]!, bar.y + bar.h).lineTo(xs[i]!, bar.y + bar.h + 3).lineWidth(0.5).strokeColor(COLORS.muted).stroke();
     if (keep[i]) doc.text(l, centredBox(doc, l, xs[i]!, bar.x, bar.x + bar.w)[0], bar.y + bar.h + 5, { lineBreak: false });
   });
-  const caption = `sector${usesSuffix(labels) ? ` (${SUFFIX_NOTE})` : ''}`;
+  const caption = `sector${unit ? ` (${unit})` : ''}`;
   doc.text(caption, bar.x + bar.w - doc.widthOfString(caption), bar.y + bar.h + 16, { lineBreak: false });
   const legendY = bar.y + bar.h + 30;
   doc.rect(bar.x, legendY, 8, 8).fill('#d9ead3');

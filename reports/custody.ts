@@ -22,6 +22,7 @@ import {
   paragraph,
   render,
   type ReportMeta,
+  space,
   summaryBox,
   table,
   title,
@@ -52,10 +53,10 @@ export function evidenceAndFiles(entries: readonly LedgerEntry[]): { items: Map<
   return { items, files };
 }
 
-/** Sequence numbers as a short text: "3, 5, 7 … (12 entries)". */
+/** Sequence numbers as a short text: "#3, #5, #7", or "12 entries: #3, #5, … #40". */
 function seqList(seqs: number[]): string {
-  const shown = seqs.slice(0, 6).map((s) => `#${s}`).join(', ');
-  return seqs.length > 6 ? `${shown} … (${grouped(seqs.length)} entries)` : shown;
+  if (seqs.length <= 4) return seqs.map((s) => `#${s}`).join(', ');
+  return `${grouped(seqs.length)} entries: #${seqs[0]}, #${seqs[1]}, … #${seqs[seqs.length - 1]}`;
 }
 
 /**
@@ -117,7 +118,7 @@ export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions
     ['Signers', capped(report.signers, 10).shown.map((s) => `${s.name} (${s.role})`).join('; ') + (report.signers.length > 10 ? `; … (${grouped(report.signers.length)} in all)` : '') || '—'],
     ['Ledger head', report.head ? `seq ${report.head.seq}` : '—'],
     ['Head SHA-256', report.head ? hash(report.head.hash) : '—'],
-    ['Head signed by', head ? `${head.signer.name} at ${head.at}` : 'not signed (no identity given to the report, or the ledger does not verify)'],
+    ['Head signed by', head ? `${head.signer.name} at ${head.at}` : failed ? 'not signed: the ledger does not verify' : 'not signed: no identity was given to the report'],
   ]);
 
   heading(doc, 'Timeline');
@@ -127,12 +128,11 @@ export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions
   table(
     doc,
     [
-      { header: 'Seq', width: 20, align: 'right' },
+      { header: 'Seq', width: 24, align: 'right' },
       { header: 'Time (UTC), offset and zone', width: 100 },
-      { header: 'Actor and role', width: 60 },
+      { header: 'Actor and role', width: 62 },
       { header: 'Action', width: 66 },
-      { header: 'Evidence', width: 46 },
-      { header: 'Details / purpose', width: 84 },
+      { header: 'Details, evidence, purpose', width: 124 },
       { header: 'Entry hash (first 12)', width: 70, mono: true },
       { header: 'Signature', width: 49 },
     ],
@@ -141,12 +141,15 @@ export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions
       `${e.time.utc}\n${e.time.offset} ${e.time.zone}`,
       `${e.actor.name}\n${e.actor.role}`,
       e.action,
-      capped(e.evidence, 20).shown.join(', ') + (e.evidence.length > 20 ? ` … (${e.evidence.length})` : ''),
-      [...describe(e), ...(e.purpose ? [`purpose: ${e.purpose}`] : [])],
+      [
+        ...describe(e),
+        ...(e.evidence.length > 0 ? [`evidence: ${capped(e.evidence, 20).shown.join(', ')}${e.evidence.length > 20 ? ` … (${e.evidence.length})` : ''}`] : []),
+        ...(e.purpose ? [`purpose: ${e.purpose}`] : []),
+      ].filter((v) => v !== ''),
       `${safeHash(e).slice(0, 12)}…`,
       status(i),
     ]),
-    { size: 6.8, colorFor: (row, col) => (col === 7 ? (row[7] === 'verified' ? COLORS.ok : COLORS.bad) : badSeq !== undefined && Number(row[0]) === badSeq ? COLORS.bad : undefined) },
+    { size: 6.8, colorFor: (row, col) => (col === 6 ? (row[6] === 'verified' ? COLORS.ok : COLORS.bad) : badSeq !== undefined && Number(row[0]) === badSeq ? COLORS.bad : undefined) },
   );
   moreNote(doc, timeline.more, 'entries', `ledger (${LEDGER_FILE}); the verification above covers them all`);
 
@@ -159,6 +162,7 @@ export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions
   }
   if (files.size > 0) {
     paragraph(doc, 'Files examined (paths named in the ledger\'s evidence lists, by verify, hash and info entries):', { size: 9 });
+    space(doc, 0.3);
     const { shown, more } = capped([...files], MAX_ROWS);
     table(doc, [{ header: 'File', width: 300 }, { header: 'Named by entries', width: 195 }], shown.map(([name, seqs]) => [name, seqList(seqs)]));
     moreNote(doc, more, 'files', 'ledger');
@@ -175,7 +179,7 @@ export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions
     const { shown, more } = capped(transfers, MAX_ROWS);
     table(
       doc,
-      [{ header: 'Transfer', width: 50, align: 'right' }, { header: 'From', width: 100 }, { header: 'To', width: 100 }, { header: 'Reason', width: 130 }, { header: 'Accepted', width: 115 }],
+      [{ header: 'Transfer', width: 50, align: 'right' }, { header: 'From', width: 88 }, { header: 'To', width: 88 }, { header: 'Reason', width: 134 }, { header: 'Accepted', width: 135 }],
       shown.map((t) => {
         const a = accepted.get(t.seq);
         return [`#${t.seq}`, t.actor.name, String((t.details.to as { name?: unknown } | null)?.name ?? '?'), String(t.details.reason ?? ''), a ? `#${a.seq} at ${a.time.utc}` : 'OPEN — not yet accepted'];
@@ -249,11 +253,11 @@ function hostsTable(doc: PDFKit.PDFDocument, entries: readonly LedgerEntry[]): v
   table(
     doc,
     [
-      { header: 'Host', width: 75 },
-      { header: 'Operating system', width: 150 },
-      { header: 'Kernel', width: 110 },
-      { header: 'Kernel build', width: 110 },
-      { header: 'Entries', width: 50 },
+      { header: 'Host', width: 62 },
+      { header: 'Operating system', width: 136 },
+      { header: 'Kernel', width: 112 },
+      { header: 'Kernel build', width: 105 },
+      { header: 'Entries', width: 80 },
     ],
     shown.map(({ h, seqs }) => [h.hostname, h.os ?? 'not recorded', `${h.platform} ${h.release} (${h.arch})`, h.osVersion, seqList(seqs)]),
     { size: 7.5 },
@@ -290,7 +294,7 @@ function describe(e: LedgerEntry): Value[] {
     case 'verify':
       return [`verdict ${str(d.verdict) || '?'}`];
     case 'report-export':
-      return [`${str(d.kind)} report, SHA-256 (first 16)`, hash(`${str(d.sha256).slice(0, 16)}…`)];
+      return [`${str(d.kind)} report, SHA-256 (first 12)`, hash(`${str(d.sha256).slice(0, 12)}…`)];
     case 'case-open':
       return [str(d.description)];
     case 'repair':

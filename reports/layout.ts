@@ -702,12 +702,8 @@ export function embedRecords(doc: Doc, files: { name: string; data: Uint8Array; 
   space(doc, 0.3);
   table(
     doc,
-    [
-      { header: 'Attached file', width: 150 },
-      { header: 'Size (bytes)', width: 60, align: 'right' },
-      { header: 'SHA-256', width: 285, mono: true },
-    ],
-    files.map((f) => [f.name, grouped(f.data.length), sha256(f.data)]),
+    [{ header: 'Attached file, its size and SHA-256', width: 495 }],
+    files.map((f) => [{ pairs: [['File', hash(f.name)], ['Size', `${grouped(f.data.length)} bytes`], ['SHA-256', hash(sha256(f.data))]] }]),
   );
   for (const f of files) attach(doc, f.name, f.data, { type: f.type, description: `custos record: ${f.name}`, at });
 }
@@ -743,27 +739,28 @@ export function niceTicks(max: number, count = 5): number[] {
   return ticks;
 }
 
-const SUFFIXES: [number, string][] = [
-  [1e18, 'E'],
-  [1e15, 'P'],
-  [1e12, 'T'],
-  [1e9, 'G'],
-  [1e6, 'M'],
-  [1e3, 'k'],
+const SUFFIXES: [number, string, string][] = [
+  [1e18, 'E', '10¹⁸'],
+  [1e15, 'P', '10¹⁵'],
+  [1e12, 'T', '10¹²'],
+  [1e9, 'G', 'billion'],
+  [1e6, 'M', 'million'],
+  [1e3, 'k', 'thousand'],
 ];
 
-/** A tick label: up to 4 digits as they are, larger values with k, M, G, T, P or E (three significant digits), beyond that in e-notation. */
-export function compactNumber(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  const a = Math.abs(n);
-  if (a < 10_000) return String(Number(n.toPrecision(4)));
-  if (a >= 1e21) return n.toExponential(2);
-  for (const [unit, suffix] of SUFFIXES) if (a >= unit) return `${Number((n / unit).toPrecision(3))}${suffix}`;
-  return String(n);
+/**
+ * Tick labels of one axis, in one unit: as they are up to 9,999; beyond, every label in the unit
+ * of the largest (k, M, G, T, P or E, three significant digits), which `unit` then names for the
+ * caption; from 10²¹ on, in e-notation.
+ */
+export function axisLabels(ticks: readonly number[]): { labels: string[]; unit?: string } {
+  let end = 0;
+  for (const t of ticks) if (Math.abs(t) > end) end = Math.abs(t);
+  if (!Number.isFinite(end) || end < 10_000) return { labels: ticks.map((t) => String(Number(t.toPrecision(4)))) };
+  if (end >= 1e21) return { labels: ticks.map((t) => (t === 0 ? '0' : t.toExponential(2))) };
+  const [unit, suffix, name] = SUFFIXES.find(([u]) => end >= u)!;
+  return { labels: ticks.map((t) => (t === 0 ? '0' : `${Number((t / unit).toPrecision(3))}${suffix}`)), unit: `${suffix} = ${name}` };
 }
-
-/** Whether any label uses a suffix, so the axis can say what the suffixes mean. */
-export const usesSuffix = (labels: string[]) => labels.some((l) => /[kMGTPE]$/.test(l));
 
 /**
  * Which labels to draw so that none collide: from the left, each label that clears the one

@@ -4,7 +4,7 @@ import type { DamagedRange } from '../src/formats/types';
 import { toolInfo } from '../src/tool';
 import type { VerifyResult } from '../src/verify/verify';
 import { comparisonTable, loadManifest, MAX_ROWS, type ReportOptions } from './acquisition';
-import { banner, capped, COLORS, embedRecords, finishPages, grouped, heading, isoSeconds, keyValues, moreNote, newDocument, paragraph, render, type ReportMeta, summaryBox, table, title } from './layout';
+import { banner, capped, COLORS, embedRecords, finishPages, grouped, heading, isoSeconds, keyValues, moreNote, newDocument, paragraph, render, type ReportMeta, space, summaryBox, table, title } from './layout';
 
 /** Who verified, and when: the verification's own record. */
 export interface VerificationRecord {
@@ -73,6 +73,7 @@ export async function verificationReport(r: VerificationRecord, o: ReportOptions
     ['Duration', r.durationSeconds === undefined ? undefined : `${r.durationSeconds.toFixed(3)} s`],
   ]);
   const files = capped(v.image.files, MAX_ROWS);
+  space(doc, 0.3);
   table(doc, [{ header: 'Image file', width: 300 }, { header: 'Size (bytes)', width: 100, align: 'right' }, { header: 'Recorded size', width: 95, align: 'right' }], files.shown.map((f) => [f.path, grouped(f.size), f.expectedSize === undefined ? '—' : grouped(f.expectedSize)]), {
     colorFor: (row, col) => (col === 2 && row[2] !== '—' && row[2] !== row[1] ? COLORS.bad : undefined),
   });
@@ -99,6 +100,7 @@ export async function verificationReport(r: VerificationRecord, o: ReportOptions
       color: differing.length === 0 ? COLORS.ok : COLORS.bad,
     });
     if (differing.length > 0) {
+      space(doc, 0.3);
       const { shown, more } = capped(differing, MAX_ROWS);
       table(
         doc,
@@ -137,6 +139,7 @@ function damagedSection(doc: PDFKit.PDFDocument, ranges: DamagedRange[], count: 
     `${plural(count, 'range')} of the image could not be read as recorded (for E01: chunks whose checksum fails or that cannot be decompressed). In each, the hashes above were computed over what the column "Hashed as" says: the stored bytes as they are, or zeros where the data could not be decoded.`,
     { color: COLORS.bad, size: 9 },
   );
+  space(doc, 0.3);
   const { shown, more } = capped(ranges, MAX_ROWS);
   table(
     doc,
