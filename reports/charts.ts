@@ -54,6 +54,9 @@ export function ratePoints(samples: readonly { seconds: number; bytes: number }[
   return out;
 }
 
+/** v clamped to [0, 1]; NaN gives 0, so no coordinate is ever NaN. */
+const unit01 = (v: number) => (v > 0 ? (v < 1 ? v : 1) : 0);
+
 /** The time unit that keeps the axis numbers short. */
 function timeUnit(seconds: number): { factor: number; name: string } {
   if (seconds <= 600) return { factor: 1, name: 's' };
@@ -90,13 +93,15 @@ export function rateChart(doc: Doc, samples: readonly { seconds: number; bytes: 
   for (const p of points) if (p.rate > rMax) rMax = p.rate;
   const xTicks = niceTicks(Math.max(tMaxRaw / unit.factor, 1e-9));
   const yTicks = niceTicks(Math.max(rMax * 1.1, 1e-9));
-  const xEnd = xTicks[xTicks.length - 1]! * unit.factor || 1;
+  // Positions in axis units (never seconds × factor, which may overflow near the largest double).
+  const xEnd = xTicks[xTicks.length - 1]! || 1;
   const yEnd = yTicks[yTicks.length - 1]! || 1;
-  const xs = (t: number) => plot.x + Math.min(1, Math.max(0, t / xEnd)) * plot.w;
-  const ys = (r: number) => plot.y + plot.h - Math.min(1, Math.max(0, r / yEnd)) * plot.h;
+  const xu = (u: number) => plot.x + unit01(u / xEnd) * plot.w;
+  const xs = (t: number) => xu(t / unit.factor);
+  const ys = (r: number) => plot.y + plot.h - unit01(r / yEnd) * plot.h;
   const xLabels = axisLabels(xTicks);
   const yLabels = axisLabels(yTicks);
-  axes(doc, plot, xTicks.map((t) => xs(t * unit.factor)), xLabels.labels, yTicks.map(ys), yLabels.labels, `elapsed time (${unit.name}${xLabels.unit ? `; ${xLabels.unit}` : ''})`, `read rate (MB/s${yLabels.unit ? `; ${yLabels.unit}` : ''})`);
+  axes(doc, plot, xTicks.map(xu), xLabels.labels, yTicks.map(ys), yLabels.labels, `elapsed time (${unit.name}${xLabels.unit ? `; ${xLabels.unit}` : ''})`, `read rate (MB/s${yLabels.unit ? `; ${yLabels.unit}` : ''})`);
   doc.moveTo(xs(points[0]!.t), ys(points[0]!.rate));
   for (let i = 1; i < points.length; i++) doc.lineTo(xs(points[i]!.t), ys(points[i]!.rate));
   doc.lineWidth(1).strokeColor(COLORS.accent).stroke();
@@ -131,8 +136,8 @@ export function badSectorMap(doc: Doc, totalBytes: number, sectorSize: number, e
     const start = Math.min(Math.max(0, e.offset), totalBytes);
     const end = Math.min(start + Math.max(0, e.length), totalBytes);
     if (!(end > start)) continue;
-    const c0 = Math.min(columns - 1, Math.floor((start / totalBytes) * columns));
-    const c1 = Math.min(columns - 1, Math.max(c0, Math.floor(((end - 1) / totalBytes) * columns)));
+    const c0 = Math.min(columns - 1, Math.floor(unit01(start / totalBytes) * columns));
+    const c1 = Math.min(columns - 1, Math.max(c0, Math.floor(unit01((end - 1) / totalBytes) * columns)));
     marks[c0]! += 1;
     marks[c1 + 1]! -= 1;
   }
@@ -155,7 +160,7 @@ export function badSectorMap(doc: Doc, totalBytes: number, sectorSize: number, e
   const ticks = niceTicks(sectors, 6).filter((t) => t < sectors);
   ticks.push(sectors);
   const { labels, unit } = axisLabels(ticks);
-  const xs = ticks.map((t) => bar.x + (t / sectors) * bar.w);
+  const xs = ticks.map((t) => bar.x + unit01(t / sectors) * bar.w);
   doc.font('sans').fontSize(LABEL_SIZE).fillColor(COLORS.muted);
   const keep = thinLabels(labels.map((l, i) => centredBox(doc, l, xs[i]!, bar.x, bar.x + bar.w)));
   labels.forEach((l, i) => {
@@ -170,7 +175,12 @@ export function badSectorMap(doc: Doc, totalBytes: number, sectorSize: number, e
   doc.rect(bar.x + 50, legendY, 8, 8).fill(COLORS.bad);
   doc.fillColor(COLORS.text).text(`unreadable, zero-filled (${grouped(errors.length)} range${errors.length === 1 ? '' : 's'})`, bar.x + 62, legendY, { lineBreak: false });
   doc.fillColor(COLORS.text);
-  doc.y = legendY + 18;
+  doc.y = legendY + 14;
+  const perColumn = sectors / columns;
+  if (perColumn > 1) {
+    paragraph(doc, `At this scale each half point of the bar stands for about ${grouped(Math.round(perColumn))} sectors, and is red when any of them is unreadable (at least 1 pt wide): the red share is not the share of unreadable sectors, which the "Read errors" table gives.`, { size: 7.5, color: COLORS.muted });
+  }
+  space(doc, 0.4);
 }
 
 /** [left, right] of a label centred on x, kept inside [min, max]. */

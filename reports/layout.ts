@@ -116,8 +116,11 @@ export function ensureSpace(doc: Doc, height: number): void {
 // ---------------------------------------------------------------------------------------------
 // Text: what is shown of a record string, and how it is broken into lines.
 
-/** Thousands separators, as everywhere in the reports. */
-export const grouped = (n: number) => n.toLocaleString('en-US');
+/**
+ * Thousands separators, as everywhere in the reports. Beyond 2^53 a record's integer is no longer
+ * exact once parsed, so it is written in e-notation and said to be approximate.
+ */
+export const grouped = (n: number) => (Math.abs(n) > Number.MAX_SAFE_INTEGER ? `${n.toPrecision(6)} (approximate: beyond exact integers)` : n.toLocaleString('en-US'));
 
 /** Characters that would be invisible or reorder the line (controls, format characters such as bidi overrides, lone surrogates). */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/gu;

@@ -250,6 +250,31 @@ d('bounded output for absurd but schema-valid manifests', () => {
     expect(lineTos).toBeLessThan(4_500);
   });
 
+  test('every list long at once and numbers near the largest double: bounded, every table capped, nothing drawn off the page', () => {
+    const { out } = run('absurd', (x) => {
+      x.commandLine = Array.from({ length: 100_000 }, (_, i) => `--arg${i}`);
+      x.acquisition.resumed = true;
+      x.time.sessions = Array.from({ length: 20_000 }, (_, i) => ({ start: x.time.start, end: x.time.end, fromOffset: i, toOffset: i + 1, outcome: 'interrupted' as const, resumeCheck: { partialBytes: i, matchedBytes: 0, matched: false, mismatchAt: 0 } }));
+      x.outputs = Array.from({ length: 20_000 }, (_, i) => ({ name: `EV-0001.${i}`, size: 1e300, hashes: x.hashes }));
+      x.writeBlock.mountsAtStart = Array.from({ length: 50_000 }, (_, i) => ({ device: `/dev/sd${i}`, mountPoint: `/mnt/${i}`, fsType: 'ext4', readWrite: true }));
+      x.writeBlock.partitions = Array.from({ length: 50_000 }, (_, i) => `sda${i}`);
+      x.source.sizeBytes = 1.7e308;
+      x.source.sectors = 1e306;
+      x.time.durationSeconds = 1.7e308;
+      x.rateSamples = [{ seconds: 0, bytes: 0 }, { seconds: 1e-300, bytes: 1e300 }, { seconds: 1e300, bytes: 1.7e308 }, { seconds: 1.6e308, bytes: 1.7e308 }, { seconds: 1.7e308, bytes: 0 }];
+      x.readErrors = [{ offset: 1e308, length: 1e308, firstSector: 1e306, sectorCount: 1e306 }, { offset: 0, length: 512, firstSector: 0, sectorCount: 1 }];
+    });
+    const t = text(out).replace(/\s+/g, ' ');
+    expect(t).toContain('… (99,800 more arguments; all in the embedded record)');
+    expect(t).toContain('… and 19,000 more sessions, all listed in the embedded manifest');
+    expect(t).toContain('… and 19,000 more output files, all listed in the embedded manifest');
+    expect(t).toContain('… and 19,997 more sessions whose partial image no longer matched the source');
+    expect(t).toContain('… and 49,980 more');
+    expect(pageCount(out)).toBeLessThan(300);
+    // Nothing runs off the right edge: every run ends inside the page.
+    for (const r of textRuns(out)) expect({ text: r.text.slice(0, 40), right: r.left + r.width <= 595 }).toEqual({ text: r.text.slice(0, 40), right: true });
+  });
+
   test('100,000 read-error ranges: the first 1,000 listed, the rest counted; the map is drawn in columns', () => {
     const { out } = run('many-errors', (x) => {
       x.readErrors = Array.from({ length: 100_000 }, (_, i) => ({ offset: i * 1024 * 40, length: 512, firstSector: i * 80, sectorCount: 1 }));

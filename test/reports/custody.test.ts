@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEntries, appendEntry } from '../../src/custody/ledger';
 import { fixedEnvironment, makeTempDir, runCli } from '../helpers';
-import { makeCase, PDF_TOOLS, SKIP_MESSAGE, type TestCase, text } from './support';
+import { makeCase, pageCount, PDF_TOOLS, runCliBounded, SKIP_MESSAGE, type TestCase, text } from './support';
 
 const d = PDF_TOOLS ? describe : describe.skip;
 if (!PDF_TOOLS) test.skip(SKIP_MESSAGE, () => undefined);
@@ -74,5 +74,36 @@ d('custody report', () => {
     const t = text(out);
     const shown = t.match(/^\s*\d+\s+2026-03-14T\d\d:\d\d:\d\d(\.\d+)?Z/gm) ?? [];
     expect(shown.length).toBe(line - 1);
+  });
+
+  test('entries at the schema\'s limits (a 600 kB note, 1,000 long evidence paths, a 4 kB purpose): a bounded document', () => {
+    const dir = join(tmp.dir, 'huge-entries');
+    spawnSync('cp', ['-r', c.caseDir, dir]);
+    const file = join(dir, 'custody.jsonl');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const last = JSON.parse(lines[lines.length - 1]!);
+    for (let i = 1; i <= 3; i++) {
+      // Schema-valid, but not signed: verification fails at the first of them, and the report still shows them.
+      lines.push(JSON.stringify({
+        ...last,
+        seq: last.seq + i,
+        action: 'note',
+        actor: { ...last.actor, name: 'A'.repeat(256) },
+        evidence: Array.from({ length: 1000 }, (_, k) => `/x/${k}/${'p'.repeat(240)}`),
+        purpose: 'P'.repeat(4096),
+        details: { text: `${'T'.repeat(300_000)} ${'word '.repeat(60_000)}` },
+      }));
+    }
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const out = join(tmp.dir, 'huge-entries.pdf');
+    const r = runCliBounded(['report', 'custody', '--case-dir', dir, '--out', out], { env: { ...c.env, ...EPOCH }, heapMiB: 384, timeoutMs: 240_000 });
+    expect(r.stderr).not.toMatch(/Cannot read properties|TypeError|heap/);
+    expect(r.status).toBe(4);
+    expect(r.maxRssMiB).toBeLessThan(900);
+    // Bounded by the caps (1,000 files examined listed, each cell at most 600 characters), not by the input.
+    expect(pageCount(out)).toBeLessThan(150);
+    const t = text(out).replace(/\s+/g, ' ');
+    expect(t).toContain('characters; full text in the embedded record)');
+    expect(t).toContain('LEDGER VERIFICATION FAILED');
   });
 });
