@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { heading, keyValues, newDocument, paragraph, render, table } from '../../reports/layout';
+import { axisLabels, heading, keyValues, newDocument, niceTicks, paragraph, printable, render, table, thinLabels } from '../../reports/layout';
 import { makeTempDir } from '../helpers';
 import { pageTexts, PDF_TOOLS, SKIP_MESSAGE, textRuns } from './support';
 
@@ -127,5 +127,37 @@ d('table cells', () => {
     expect(hashLines.join('')).toBe(hash);
     expect(new Set(hashLines.map((l) => l.length))).toEqual(new Set([hash.length / hashLines.length]));
     expect([16, 32]).toContain(hashLines[0]!.length);
+  });
+});
+
+describe('what is shown of a record string', () => {
+  test('invisible and reordering characters are written out; a cut says the full length in characters', () => {
+    expect(printable('a\u202Eexe.txt\u202C b\u0007\u200B\tc')).toBe('a[U+202E]exe.txt[U+202C] b[U+0007][U+200B] c');
+    expect(printable('plain text, 2026-03-14T09:10:00Z')).toBe('plain text, 2026-03-14T09:10:00Z');
+    const long = '\u{1F600}'.repeat(3000); // 6,000 UTF-16 units, 3,000 characters
+    const shown = printable(long, { chars: 101, lines: 5 });
+    expect(shown.endsWith(' … (3,000 characters; full text in the embedded record)')).toBe(true);
+    // Never half a surrogate pair.
+    expect(shown.startsWith('\u{1F600}'.repeat(50) + ' …')).toBe(true);
+    expect(printable('1\n2\n3\n4', { chars: 100, lines: 2 })).toBe('1\n2 … (7 characters; full text in the embedded record)');
+  });
+});
+
+describe('axes', () => {
+  test('ticks cover the maximum in round steps, whatever the maximum; labels in one unit per axis', () => {
+    expect(niceTicks(4.2)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(niceTicks(0)).toEqual([0]);
+    expect(niceTicks(Number.NaN)).toEqual([0]);
+    expect(niceTicks(5e-324).length).toBeLessThan(30);
+    expect(niceTicks(1.7e308).length).toBeLessThan(30);
+    expect(axisLabels([0, 50_000, 100_000, 131_072])).toEqual({ labels: ['0', '50k', '100k', '131k'], unit: 'k = thousand' });
+    expect(axisLabels([0, 2000, 4000, 8192])).toEqual({ labels: ['0', '2000', '4000', '8192'] });
+    expect(axisLabels([0, 2e9, 7_814_037_168]).labels).toEqual(['0', '2G', '7.81G']);
+    expect(axisLabels([0, 1e300]).labels).toEqual(['0', '1.00e+300']);
+  });
+
+  test('colliding labels are dropped, the end of the axis is always kept', () => {
+    expect(thinLabels([[0, 10], [8, 20], [30, 40], [38, 50]])).toEqual([true, false, false, true]);
+    expect(thinLabels([[0, 10], [20, 30], [40, 50]])).toEqual([true, true, true]);
   });
 });
