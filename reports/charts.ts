@@ -178,7 +178,7 @@ export function badSectorMap(doc: Doc, totalBytes: number, sectorSize: number, e
   doc.y = legendY + 14;
   const perColumn = sectors / columns;
   if (perColumn > 1) {
-    paragraph(doc, `At this scale each half point of the bar stands for about ${grouped(Math.round(perColumn))} sectors, and is red when any of them is unreadable (at least 1 pt wide): the red share is not the share of unreadable sectors, which the "Read errors" table gives.`, { size: 7.5, color: COLORS.muted });
+    paragraph(doc, `Each half point of the bar stands for about ${grouped(Math.round(perColumn))} sectors and is red when any of them is unreadable: the red share is not the share of unreadable sectors.`, { size: 7.5, color: COLORS.muted });
   }
   space(doc, 0.4);
 }
