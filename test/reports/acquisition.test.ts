@@ -3,9 +3,10 @@
  * OS, resumed acquisitions, charts that say when there is nothing to chart and axes that cover
  * the run with labels that never collide, and bounded output for absurd but schema-valid manifests.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquisitionReport } from '../../reports';
+import { sha256Hex } from '../../src/custody/canonical';
 import type { AcquisitionManifest } from '../../src/manifest/manifest';
 import { makeTempDir, runCli, tool } from '../helpers';
 import { creationDate, makeCase, manifestVariant, pageCount, pageTexts, PDF_TOOLS, qdf, runCliBounded, SKIP_MESSAGE, type TestCase, text, type TextRun, textRuns } from './support';
@@ -153,6 +154,32 @@ d('hashes, host and resumed acquisitions', () => {
     expect(matched).toMatch(/Resumed\s+acquired in 2 sessions/);
     expect(matched).not.toContain('NO LONGER MATCHED');
     expect(matched.replace(/\s+/g, ' ')).toContain('4,194,304 bytes of partial image matched the source');
+  });
+});
+
+d('embedded records', () => {
+  test('the hash-windows file is embedded only when the manifest names a plain file beside it with the recorded SHA-256', async () => {
+    const dir = join(tmp.dir, 'windows');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    const secret = 'not evidence: a file the manifest must not be able to pull into the PDF\n';
+    writeFileSync(join(dir, 'secret.txt'), secret);
+    writeFileSync(join(dir, 'sub', 'EV-0001.windows.json'), '{"windows":[]}\n');
+    const cases: [string, string, boolean, RegExp][] = [
+      ['../secret.txt', sha256Hex(Buffer.from(secret)), false, /not a plain file name beside the manifest/],
+      ['EV-0001.windows.json', '0'.repeat(64), false, /its SHA-256 is not the one the manifest records/],
+      ['EV-0001.windows.json', sha256Hex(Buffer.from('{"windows":[]}\n')), true, /Piecewise hashes/],
+    ];
+    for (const [i, [file, sha256, embedded, says]] of cases.entries()) {
+      const manifest = manifestVariant(c.manifest, join(dir, 'sub', `w${i}.manifest.json`), (x) => {
+        x.hashWindows = { windowSize: 1_048_576, count: 8, file, sha256 };
+      });
+      const out = join(dir, `w${i}.pdf`);
+      writeFileSync(out, await acquisitionReport(manifest, { now: NOW }));
+      const names = tool('qpdf', ['--list-attachments', out]);
+      expect(names).not.toContain('secret.txt');
+      expect(names.includes('EV-0001.windows.json')).toBe(embedded);
+      expect(text(out).replace(/\s+/g, ' ')).toMatch(says);
+    }
   });
 });
 
