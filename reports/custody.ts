@@ -1,108 +1,199 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../src/custody/canonical';
 import type { Signer } from '../src/custody/identity';
 import { CERTS_DIR, entryHash, LEDGER_FILE, type LedgerEntry, readEntries, type SignedHead, signHead, verifyLedger } from '../src/custody/ledger';
+import { isCustosError } from '../src/errors';
+import { readBoundedFile } from '../src/fsutil';
 import { toolInfo } from '../src/tool';
-import { banner, embedRecords, COLORS, finishPages, heading, keyValues, newDocument, paragraph, render, type ReportMeta, summaryBox, table } from './layout';
-import type { ReportOptions } from './acquisition';
+import { MAX_ROWS, type ReportOptions } from './acquisition';
+import {
+  banner,
+  capped,
+  type Cell,
+  COLORS,
+  embedRecords,
+  finishPages,
+  grouped,
+  hash,
+  heading,
+  keyValues,
+  moreNote,
+  newDocument,
+  paragraph,
+  render,
+  type ReportMeta,
+  space,
+  summaryBox,
+  table,
+  title,
+  type Value,
+} from './layout';
+
+/** Timeline rows shown; every entry is in the embedded ledger and covered by the verification. */
+export const MAX_TIMELINE = 10_000;
+/** Largest ledger embedded whole. */
+const MAX_EMBEDDED_LEDGER = 256 * 1024 * 1024;
+
+/**
+ * What the ledger's `evidence` lists name: evidence items (exhibit numbers such as EV-0001) and,
+ * apart from them, the files examined (values with a '/': older verify, hash and info entries put
+ * paths there). Each with the entries that name it.
+ */
+export function evidenceAndFiles(entries: readonly LedgerEntry[]): { items: Map<string, number[]>; files: Map<string, number[]> } {
+  const items = new Map<string, number[]>();
+  const files = new Map<string, number[]>();
+  for (const e of entries) {
+    for (const v of new Set(e.evidence)) {
+      const into = v.includes('/') ? files : items;
+      const seqs = into.get(v);
+      if (seqs) seqs.push(e.seq);
+      else into.set(v, [e.seq]);
+    }
+  }
+  return { items, files };
+}
+
+/** Sequence numbers as a short text: "#3, #5, #7", or "12 entries: #3, #5, … #40". */
+function seqList(seqs: number[]): string {
+  if (seqs.length <= 4) return seqs.map((s) => `#${s}`).join(', ');
+  return `${grouped(seqs.length)} entries: #${seqs[0]}, #${seqs[1]}, … #${seqs[seqs.length - 1]}`;
+}
 
 /**
  * The case's chain of custody: a timeline of every entry, open transfers, the verdict of a full
  * verification (a failure shown in red on page 1, never a clean-looking report), and the signed
  * head, so that a later truncation of the ledger is detectable from the printed page. The ledger
- * and the certificates are embedded.
+ * and the certificates are embedded. A line that is not a valid entry stops the timeline there,
+ * with a red banner naming it.
  */
 export async function custodyReport(caseDir: string, o: ReportOptions & { signer?: Signer } = {}): Promise<Buffer> {
+  return (await custodyReportWithVerdict(caseDir, o)).pdf;
+}
+
+/** The custody report, and whether the ledger failed (verification, or a line that is not an entry): the command's exit code. */
+export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions & { signer?: Signer } = {}): Promise<{ pdf: Buffer; failed: boolean; problem?: string }> {
   const report = await verifyLedger(caseDir);
-  const { entries } = readEntries(caseDir);
-  const last = entries[entries.length - 1];
-  const at = o.now ?? (last ? new Date(last.time.utc) : new Date(0));
-  const evidence = [...new Set(entries.flatMap((e) => e.evidence))];
+  const { entries, invalid, torn } = readEntries(caseDir);
+  const at = o.now ?? new Date();
+  const { items, files } = evidenceAndFiles(entries);
+  const itemNames = [...items.keys()];
   const meta: ReportMeta = {
     title: 'Chain of custody',
-    caseNumber: report.case,
-    evidenceNumber: evidence.length === 1 ? evidence[0] : evidence.length > 1 ? `${evidence.length} items` : undefined,
+    caseNumber: report.case ?? entries[0]?.case,
+    evidenceNumber: itemNames.length === 1 ? itemNames[0] : itemNames.length > 1 ? `${grouped(itemNames.length)} items` : undefined,
     generatedAt: at,
     tool: toolInfo(),
     author: o.signer?.identity.name,
     subject: `Chain of custody of case ${report.case ?? '?'}`,
   };
   const head: SignedHead | undefined = o.signer ? signHead(report, o.signer, at) : undefined;
+  const failed = report.verdict === 'invalid' || invalid !== undefined;
+  const firstBadText = report.firstBad ? `line ${report.firstBad.line}${report.firstBad.seq === undefined ? '' : ` (seq ${report.firstBad.seq})`}: ${report.firstBad.reason}` : undefined;
 
   const doc = newDocument(meta);
-  doc.font('bold').fontSize(20).fillColor(COLORS.accent).text('Chain of custody');
-  paragraph(doc, `Case ${report.case ?? '(unknown)'} — ledger ${report.path}`, { color: COLORS.muted });
-  doc.moveDown(0.6);
-  const invalid = report.verdict === 'invalid';
+  title(doc, 'Chain of custody', `Case ${report.case ?? '(unknown)'} — ledger ${report.path}`);
   if (invalid) {
     banner(
       doc,
-      'LEDGER VERIFICATION FAILED',
+      `LEDGER LINE ${invalid.line} IS NOT A VALID ENTRY`,
       COLORS.bad,
-      `First bad entry: line ${report.firstBad!.line}${report.firstBad!.seq === undefined ? '' : ` (seq ${report.firstBad!.seq})`}: ${report.firstBad!.reason}. Entries from this one on cannot be relied on.`,
+      `Line ${invalid.line}: ${invalid.reason}. The ${entries.length === 1 ? '1 entry' : `${grouped(entries.length)} entries`} before it are shown; nothing from line ${invalid.line} on is (the whole ledger is embedded in this PDF).`,
     );
   }
-  if (report.torn) banner(doc, 'TORN LAST LINE', COLORS.bad, `Line ${report.torn.line} (${report.torn.bytes} bytes) is incomplete (an interrupted write) and is not part of this report.`);
+  if (report.firstBad && report.firstBad.line !== invalid?.line) {
+    banner(doc, 'LEDGER VERIFICATION FAILED', COLORS.bad, `First bad entry: ${firstBadText}. Entries from this one on cannot be relied on.`);
+  }
+  const tornLine = report.torn ?? torn;
+  if (tornLine) banner(doc, 'TORN LAST LINE', COLORS.bad, `Line ${tornLine.line} (${grouped(tornLine.bytes)} bytes) is incomplete (an interrupted write) and is not part of this report.`);
+  const shownItems = capped(itemNames, 20);
   summaryBox(doc, 'Summary', [
-    ['Verdict', invalid ? 'INVALID: the ledger fails verification' : report.openTransfers.length > 0 ? `INTACT, ${report.openTransfers.length} open transfer(s)` : 'INTACT: every entry, signature and link verifies', invalid ? COLORS.bad : report.openTransfers.length > 0 ? '#a15c00' : COLORS.ok],
-    ['Entries', `${entries.length} recorded, ${report.entries} verified`],
-    ['Evidence', evidence.join(', ') || '—'],
-    ['Signers', report.signers.map((s) => `${s.name} (${s.role})`).join('; ') || '—'],
+    [
+      'Verdict',
+      failed ? 'INVALID: the ledger fails verification' : report.openTransfers.length > 0 ? `INTACT, ${report.openTransfers.length} open transfer(s)` : 'INTACT: every entry, signature and link verifies',
+      failed ? COLORS.bad : report.openTransfers.length > 0 ? COLORS.warn : COLORS.ok,
+    ],
+    ['Entries', `${grouped(entries.length)} shown, ${grouped(report.entries)} verified`],
+    ['Evidence items', itemNames.length === 0 ? '—' : `${grouped(itemNames.length)}: ${shownItems.shown.join(', ')}${shownItems.more > 0 ? `, … and ${grouped(shownItems.more)} more` : ''}`],
+    ...(files.size > 0 ? [['Files examined', `${grouped(files.size)} (listed under "Evidence items and files examined")`] as [string, string]] : []),
+    ['Signers', capped(report.signers, 10).shown.map((s) => `${s.name} (${s.role})`).join('; ') + (report.signers.length > 10 ? `; … (${grouped(report.signers.length)} in all)` : '') || '—'],
     ['Ledger head', report.head ? `seq ${report.head.seq}` : '—'],
-    ['Head SHA-256', report.head?.hash ?? '—'],
-    ['Head signed by', head ? `${head.signer.name} at ${head.at}` : 'not signed (no identity given to the report)'],
+    ['Head SHA-256', report.head ? hash(report.head.hash) : '—'],
+    ['Head signed by', head ? `${head.signer.name} at ${head.at}` : failed ? 'not signed: the ledger does not verify' : 'not signed: no identity was given to the report'],
   ]);
 
   heading(doc, 'Timeline');
   const badSeq = report.firstBad?.seq;
-  const status = (_e: LedgerEntry, i: number) => (i < report.entries ? 'verified' : i === report.entries && report.firstBad ? 'FAILED' : 'not checked');
+  const status = (i: number) => (i < report.entries ? 'verified' : i === report.entries && report.firstBad ? 'FAILED' : 'not checked');
+  const timeline = capped(entries, MAX_TIMELINE);
   table(
     doc,
     [
       { header: 'Seq', width: 24, align: 'right' },
-      { header: 'Time (UTC / local)', width: 84 },
-      { header: 'Actor and role', width: 76 },
+      { header: 'Time (UTC), offset and zone', width: 100 },
+      { header: 'Actor and role', width: 62 },
       { header: 'Action', width: 66 },
-      { header: 'Evidence', width: 50 },
-      { header: 'Details / purpose', width: 88 },
-      { header: 'Entry hash', width: 58, mono: true },
+      { header: 'Details, evidence, purpose', width: 124 },
+      { header: 'Entry hash (first 12)', width: 70, mono: true },
       { header: 'Signature', width: 49 },
     ],
-    entries.map((e, i) => [
+    timeline.shown.map((e, i): Cell[] => [
       String(e.seq),
-      `${e.time.utc.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}\n${e.time.offset} ${e.time.zone}`,
+      `${e.time.utc}\n${e.time.offset} ${e.time.zone}`,
       `${e.actor.name}\n${e.actor.role}`,
       e.action,
-      e.evidence.join(', '),
-      [describe(e), e.purpose ? `purpose: ${e.purpose}` : ''].filter(Boolean).join('\n'),
-      safeHash(e).slice(0, 12),
-      status(e, i),
+      [
+        ...describe(e),
+        ...(e.evidence.length > 0 ? [`evidence: ${capped(e.evidence, 20).shown.join(', ')}${e.evidence.length > 20 ? ` … (${e.evidence.length})` : ''}`] : []),
+        ...(e.purpose ? [`purpose: ${e.purpose}`] : []),
+      ].filter((v) => v !== ''),
+      `${safeHash(e).slice(0, 12)}…`,
+      status(i),
     ]),
-    { size: 6.8, colorFor: (row, col) => (col === 7 ? (row[7] === 'verified' ? COLORS.ok : COLORS.bad) : badSeq !== undefined && Number(row[0]) === badSeq ? COLORS.bad : undefined) },
+    { size: 6.8, colorFor: (row, col) => (col === 6 ? (row[6] === 'verified' ? COLORS.ok : COLORS.bad) : badSeq !== undefined && Number(row[0]) === badSeq ? COLORS.bad : undefined) },
   );
+  moreNote(doc, timeline.more, 'entries', `ledger (${LEDGER_FILE}); the verification above covers them all`);
+
+  heading(doc, 'Evidence items and files examined');
+  if (items.size === 0 && files.size === 0) paragraph(doc, 'No entry names an evidence item or a file.', { color: COLORS.muted });
+  if (items.size > 0) {
+    const { shown, more } = capped([...items], MAX_ROWS);
+    table(doc, [{ header: 'Evidence item', width: 200 }, { header: 'Named by entries', width: 295 }], shown.map(([name, seqs]) => [name, seqList(seqs)]));
+    moreNote(doc, more, 'evidence items', 'ledger');
+  }
+  if (files.size > 0) {
+    paragraph(doc, 'Files examined (paths named in the ledger\'s evidence lists, by verify, hash and info entries):', { size: 9 });
+    space(doc, 0.3);
+    const { shown, more } = capped([...files], MAX_ROWS);
+    table(doc, [{ header: 'File', width: 300 }, { header: 'Named by entries', width: 195 }], shown.map(([name, seqs]) => [name, seqList(seqs)]));
+    moreNote(doc, more, 'files', 'ledger');
+  }
+
+  heading(doc, 'Hosts');
+  hostsTable(doc, entries);
 
   heading(doc, 'Transfers of custody');
   const transfers = entries.filter((e) => e.action === 'transfer');
   if (transfers.length === 0) paragraph(doc, 'No transfers of custody are recorded.', { color: COLORS.muted });
   else {
     const accepted = new Map(entries.filter((e) => e.action === 'accept').map((e) => [Number(e.details.transferSeq), e]));
+    const { shown, more } = capped(transfers, MAX_ROWS);
     table(
       doc,
-      [{ header: 'Transfer', width: 50, align: 'right' }, { header: 'From', width: 100 }, { header: 'To', width: 100 }, { header: 'Reason', width: 130 }, { header: 'Accepted', width: 115 }],
-      transfers.map((t) => {
+      [{ header: 'Transfer', width: 50, align: 'right' }, { header: 'From', width: 88 }, { header: 'To', width: 88 }, { header: 'Reason', width: 134 }, { header: 'Accepted', width: 135 }],
+      shown.map((t) => {
         const a = accepted.get(t.seq);
-        return [`#${t.seq}`, t.actor.name, (t.details.to as { name?: string })?.name ?? '?', String(t.details.reason ?? ''), a ? `#${a.seq} at ${a.time.utc}` : 'OPEN — not yet accepted'];
+        return [`#${t.seq}`, t.actor.name, String((t.details.to as { name?: unknown } | null)?.name ?? '?'), String(t.details.reason ?? ''), a ? `#${a.seq} at ${a.time.utc}` : 'OPEN — not yet accepted'];
       }),
-      { colorFor: (row, col) => (col === 4 && row[4]!.startsWith('OPEN') ? COLORS.bad : undefined) },
+      { colorFor: (row, col) => (col === 4 && String(row[4]).startsWith('OPEN') ? COLORS.bad : undefined) },
     );
+    moreNote(doc, more, 'transfers', 'ledger');
   }
 
   heading(doc, 'Verification of the whole ledger');
   keyValues(doc, [
-    ['Verdict', invalid ? 'INVALID' : report.verdict === 'open-transfers' ? 'intact, with open transfers' : 'intact'],
+    ['Verdict', failed ? 'INVALID' : report.verdict === 'open-transfers' ? 'intact, with open transfers' : 'intact'],
     ['Checked', 'schema of every entry, sequence numbers, the SHA-256 chain (prev), every RSA signature against the certificate kept in the case folder, that each signer is the named actor, certificate validity at the entry time, timestamps never going backwards, transfers accepted by their recipient'],
-    ['First bad entry', report.firstBad ? `line ${report.firstBad.line}${report.firstBad.seq === undefined ? '' : ` (seq ${report.firstBad.seq})`}: ${report.firstBad.reason}` : 'none'],
+    ['First bad entry', firstBadText ?? (invalid ? `line ${invalid.line}: ${invalid.reason}` : 'none')],
   ]);
 
   heading(doc, 'Signed ledger head');
@@ -110,24 +201,68 @@ export async function custodyReport(caseDir: string, o: ReportOptions & { signer
   keyValues(doc, [
     ['Case', report.case],
     ['Sequence number', report.head ? String(report.head.seq) : '—'],
-    ['Head SHA-256', report.head?.hash],
-    ['Signed by', head ? `${head.signer.name}, certificate ${head.signer.cert}` : undefined],
+    ['Head SHA-256', report.head ? hash(report.head.hash) : undefined],
+    ['Signed by', head?.signer.name],
+    ['Certificate SHA-256', head ? hash(head.signer.cert) : undefined],
     ['Signed at', head?.at],
+    ['Signature (RS256)', head ? hash(head.sig) : undefined],
   ]);
-  if (head) keyValues(doc, [['Signature (RS256)', head.sig]], { mono: true });
+  if (!head) paragraph(doc, failed ? 'The head is not signed: the ledger does not verify.' : 'The head is not signed: no identity was given to the report.', { size: 9, color: COLORS.muted });
 
   heading(doc, 'Certificates and embedded records');
-  const certDir = join(caseDir, CERTS_DIR);
-  const certs = existsSync(certDir) ? readdirSync(certDir).filter((f) => f.endsWith('.pem')).sort() : [];
-  const ledgerBytes = readFileSync(join(caseDir, LEDGER_FILE));
-  const files: [string, Uint8Array, string][] = [
-    [LEDGER_FILE, ledgerBytes, 'application/x-ndjson'],
-    ...certs.map((c): [string, Uint8Array, string] => [`certs/${c}`, readFileSync(join(certDir, c)), 'application/x-pem-file']),
-    ...(head ? ([['ledger-head.json', Buffer.from(`${JSON.stringify(head, null, 2)}\n`), 'application/json']] as [string, Uint8Array, string][]) : []),
-  ];
-  embedRecords(doc, files.map(([name, data, type]) => ({ name, data, type })), at, sha256Hex);
+  const embedded: { name: string; data: Uint8Array; type: string }[] = [];
+  const notes: string[] = [];
+  try {
+    embedded.push({ name: LEDGER_FILE, data: readBoundedFile(join(caseDir, LEDGER_FILE), 'custody ledger', MAX_EMBEDDED_LEDGER), type: 'application/x-ndjson' });
+  } catch (err) {
+    if (!isCustosError(err)) throw err;
+    notes.push(`The ledger is not embedded: ${err.message}.`);
+  }
+  const certs = new Set([...report.signers.map((s) => s.cert), ...timeline.shown.map((e) => e.actor.cert)]);
+  for (const fp of capped([...certs].sort(), MAX_ROWS).shown) {
+    if (!/^[0-9a-f]{64}$/.test(fp)) continue;
+    try {
+      embedded.push({ name: `${CERTS_DIR}/${fp}.pem`, data: readBoundedFile(join(caseDir, CERTS_DIR, `${fp}.pem`), 'certificate', 1024 * 1024), type: 'application/x-pem-file' });
+    } catch (err) {
+      if (!isCustosError(err)) throw err;
+      notes.push(`Certificate ${fp} is not in the case folder.`);
+    }
+  }
+  if (head) embedded.push({ name: 'ledger-head.json', data: Buffer.from(`${JSON.stringify(head, null, 2)}\n`), type: 'application/json' });
+  embedRecords(doc, embedded, at, sha256Hex);
+  for (const n of notes.slice(0, 20)) paragraph(doc, n, { size: 9, color: COLORS.bad });
   finishPages(doc, meta);
-  return render(doc);
+  const problem = invalid ? `line ${invalid.line}: ${invalid.reason}` : firstBadText;
+  return { pdf: await render(doc), failed, ...(failed ? { problem } : {}) };
+}
+
+/** The hosts the entries were recorded on: name, operating system, kernel; with the entries of each. */
+function hostsTable(doc: PDFKit.PDFDocument, entries: readonly LedgerEntry[]): void {
+  const hosts = new Map<string, { h: LedgerEntry['host']; seqs: number[] }>();
+  for (const e of entries) {
+    const key = JSON.stringify([e.host.hostname, e.host.os, e.host.platform, e.host.release, e.host.arch, e.host.osVersion]);
+    const seen = hosts.get(key);
+    if (seen) seen.seqs.push(e.seq);
+    else hosts.set(key, { h: e.host, seqs: [e.seq] });
+  }
+  if (hosts.size === 0) {
+    paragraph(doc, 'No entries.', { color: COLORS.muted });
+    return;
+  }
+  const { shown, more } = capped([...hosts.values()], 100);
+  table(
+    doc,
+    [
+      { header: 'Host', width: 62 },
+      { header: 'Operating system', width: 136 },
+      { header: 'Kernel', width: 112 },
+      { header: 'Kernel build', width: 105 },
+      { header: 'Entries', width: 80 },
+    ],
+    shown.map(({ h, seqs }) => [h.hostname, h.os ?? 'not recorded', `${h.platform} ${h.release} (${h.arch})`, h.osVersion, seqList(seqs)]),
+    { size: 7.5 },
+  );
+  moreNote(doc, more, 'hosts', 'ledger');
 }
 
 function safeHash(e: LedgerEntry): string {
@@ -138,28 +273,33 @@ function safeHash(e: LedgerEntry): string {
   }
 }
 
-function describe(e: LedgerEntry): string {
-  const d = e.details as Record<string, unknown> & { hashes?: Record<string, string>; verdict?: string; error?: { message?: string }; to?: { name?: string } };
+/** What an entry did, from its details (attacker-controlled: every field may be missing or of any type). */
+function describe(e: LedgerEntry): Value[] {
+  const d = e.details as Record<string, unknown> & { hashes?: Record<string, unknown>; verdict?: unknown; error?: { message?: unknown }; to?: { name?: unknown } };
+  const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v).slice(0, 600));
   switch (e.action) {
     case 'note':
-      return String(d.text ?? '');
+      return [str(d.text)];
     case 'transfer':
-      return `to ${d.to?.name ?? '?'}: ${String(d.reason ?? '')}`;
+      return [`to ${str(d.to?.name) || '?'}: ${str(d.reason)}`];
     case 'accept':
-      return `accepts transfer #${String(d.transferSeq)}${d.note ? `: ${String(d.note)}` : ''}`;
-    case 'acquire-complete':
-      return `MD5 ${d.hashes?.md5 ?? '—'}${Array.isArray(d.readErrors) && d.readErrors.length > 0 ? `; ${d.readErrors.length} read error range(s)` : ''}`;
+      return [`accepts transfer #${str(d.transferSeq)}${d.note ? `: ${str(d.note)}` : ''}`];
+    case 'acquire-complete': {
+      const md5 = typeof d.hashes?.md5 === 'string' ? d.hashes.md5 : undefined;
+      const errors = Array.isArray(d.readErrors) && d.readErrors.length > 0 ? `; ${grouped(d.readErrors.length)} read error range(s)` : '';
+      return md5 ? [`MD5${errors}`, hash(md5)] : [`no MD5 recorded${errors}`];
+    }
     case 'acquire-failed':
-      return `failed: ${d.error?.message ?? ''}`;
+      return [`failed: ${str(d.error?.message)}`];
     case 'verify':
-      return `verdict ${d.verdict ?? '?'}`;
+      return [`verdict ${str(d.verdict) || '?'}`];
     case 'report-export':
-      return `${String(d.kind ?? '')} report, SHA-256 ${String(d.sha256 ?? '').slice(0, 16)}…`;
+      return [`${str(d.kind)} report, SHA-256 (first 12)`, hash(`${str(d.sha256).slice(0, 12)}…`)];
     case 'case-open':
-      return String(d.description ?? '');
+      return [str(d.description)];
     case 'repair':
-      return `removed torn line ${String(d.removedLine)}`;
+      return [`removed torn line ${str(d.removedLine)}`];
     default:
-      return '';
+      return [''];
   }
 }
