@@ -39,8 +39,11 @@ export async function verificationReport(r: VerificationRecord, o: ReportOptions
   const damagedCount = damaged ? Math.max(damaged.count, damaged.ranges.length) : 0;
   const windows = v.image.windows;
   const differing = windows?.differing ?? [];
+  // The result lists the first differing windows and counts them all; a changed windows file is a finding too.
+  const differingCount = windows ? Math.max(windows.differingCount ?? 0, differing.length) : 0;
+  const windowsRecordChanged = windows?.recordIntact === false;
   const hashesAgree = v.image.comparisons.every((c) => c.match) && (v.source?.comparisons.every((c) => c.match) ?? true);
-  const ok = v.verdict === 'match' && hashesAgree && damagedCount === 0 && differing.length === 0;
+  const ok = v.verdict === 'match' && hashesAgree && damagedCount === 0 && differingCount === 0 && !windowsRecordChanged;
   const n = v.image.comparisons.length + (v.source?.comparisons.length ?? 0);
 
   const doc = newDocument(meta);
@@ -52,7 +55,13 @@ export async function verificationReport(r: VerificationRecord, o: ReportOptions
     ['Image', `${plural(v.image.files.length, 'file')}, ${grouped(v.image.size)} bytes`],
     ...(damaged ? [['Damaged', damagedCount === 0 ? 'none: every part of the image reads as recorded' : `${plural(damagedCount, 'range')} of the image could not be read as recorded`, damagedCount === 0 ? COLORS.ok : COLORS.bad] as [string, string, string]] : []),
     ...(windows
-      ? [['Windows differing', `${grouped(differing.length)} of ${plural(windows.checked, 'window')} of ${grouped(windows.windowSize)} bytes`, differing.length === 0 ? COLORS.ok : COLORS.bad] as [string, string, string]]
+      ? [
+          [
+            'Windows differing',
+            `${grouped(differingCount)} of ${plural(windows.checked, 'window')} of ${grouped(windows.windowSize)} bytes${windowsRecordChanged ? '; the hash-windows file itself was changed' : ''}`,
+            differingCount === 0 && !windowsRecordChanged ? COLORS.ok : COLORS.bad,
+          ] as [string, string, string],
+        ]
       : []),
     ['Source re-read', v.source ? `${v.source.path}: ${v.source.comparisons.every((c) => c.match) ? 'MATCH' : 'MISMATCH'}` : 'not requested'],
   ]);
@@ -95,13 +104,15 @@ export async function verificationReport(r: VerificationRecord, o: ReportOptions
   if (damaged) damagedSection(doc, damaged.ranges, damagedCount);
   if (windows) {
     heading(doc, 'Hash windows');
-    paragraph(doc, `${plural(windows.checked, 'window')} of ${grouped(windows.windowSize)} bytes were hashed again and compared with the recorded window hashes: ${differing.length === 0 ? 'all agree.' : `${plural(differing.length, 'window')} differ. Each differing window is a byte range of the image that no longer holds what was acquired.`}`, {
+    paragraph(doc, `${plural(windows.checked, 'window')} of ${grouped(windows.windowSize)} bytes were hashed again and compared with the recorded window hashes: ${differingCount === 0 ? 'all agree.' : `${plural(differingCount, 'window')} differ. Each differing window is a byte range of the image that no longer holds what was acquired.`}`, {
       size: 9,
-      color: differing.length === 0 ? COLORS.ok : COLORS.bad,
+      color: differingCount === 0 ? COLORS.ok : COLORS.bad,
     });
+    if (windowsRecordChanged) paragraph(doc, 'The hash-windows file is not the one the manifest records (its SHA-256 differs): it was changed after the acquisition.', { size: 9, color: COLORS.bad });
     if (differing.length > 0) {
       space(doc, 0.3);
-      const { shown, more } = capped(differing, MAX_ROWS);
+      const { shown, more: cut } = capped(differing, MAX_ROWS);
+      const more = cut + (differingCount - differing.length);
       table(
         doc,
         [{ header: 'Window', width: 80, align: 'right' }, { header: 'First byte', width: 140, align: 'right' }, { header: 'Last byte', width: 140, align: 'right' }, { header: 'Length (bytes)', width: 135, align: 'right' }],

@@ -61,7 +61,7 @@ d('verification report of a damaged image', () => {
   test('damaged chunks and differing windows are listed in red; the verdict is MISMATCH', async () => {
     const pdf = await write('damaged', result({
       damaged: { count: 2, ranges: [damaged(0), damaged(1)] },
-      windows: { windowSize: 1_048_576, checked: 8, differing: [{ index: 0, offset: 0, length: 1_048_576 }, { index: 5, offset: 5_242_880, length: 1_048_576 }] },
+      windows: { windowSize: 1_048_576, checked: 8, differing: [{ index: 0, offset: 0, length: 1_048_576 }, { index: 5, offset: 5_242_880, length: 1_048_576 }], differingCount: 2, recordIntact: true },
     }));
     const p1 = text(pdf, 1);
     expect(p1).toContain('VERDICT: MISMATCH');
@@ -90,7 +90,7 @@ d('verification report of a damaged image', () => {
     const n = 100_000;
     const pdf = await write('many', result({
       damaged: { count: n, ranges: Array.from({ length: n }, (_, i) => damaged(i)) },
-      windows: { windowSize: 4096, checked: 2 * n, differing: Array.from({ length: n }, (_, i) => ({ index: 2 * i, offset: 8192 * i, length: 4096 })) },
+      windows: { windowSize: 4096, checked: 2 * n, differing: Array.from({ length: n }, (_, i) => ({ index: 2 * i, offset: 8192 * i, length: 4096 })), differingCount: n, recordIntact: true },
     }));
     const t = text(pdf).replace(/\s+/g, ' ');
     expect(t).toContain('… and 99,000 more damaged ranges, all listed in the embedded verification.json');
