@@ -46,7 +46,10 @@ export interface FaultyOptions {
   loop?: boolean;
   /** Loop device with direct I/O (default true): O_DIRECT readers see 512-byte error granularity, else 4 KiB. */
   directIo?: boolean;
-  /** Upper bound on the read rate in bytes per second (nbdkit-rate-filter), so a run lasts long enough to interrupt. */
+  /**
+   * Upper bound on the read rate in bytes per second (nbdkit-rate-filter, with bursts of at most
+   * 0.1 s worth), so that a run lasts long enough to be interrupted.
+   */
   rate?: number;
   /** The error every read returns after fail(): EIO (a medium that died) or ESHUTDOWN (a connection shut down). */
   failWith?: 'EIO' | 'ESHUTDOWN';
@@ -249,7 +252,8 @@ export class FaultySource {
       `error-pread=${this.options.failWith ?? 'EIO'}`,
       'error-pread-rate=100%',
       `error-pread-file=${join(d, 'fail')}`,
-      ...(rate !== undefined ? [`rate=${Math.max(1, Math.round(rate * 8))}`, `rate-file=${join(d, 'rate')}`] : []),
+      // The token bucket starts full: a short burst keeps the first reads within the rate too.
+      ...(rate !== undefined ? [`rate=${Math.max(1, Math.round(rate * 8))}`, `rate-file=${join(d, 'rate')}`, 'burstiness=0.1'] : []),
     ];
     this.server = this.daemon('nbdkit', nbdkitArgs, 'nbdkit');
     writeFileSync(this.file, '');
