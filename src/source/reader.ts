@@ -111,6 +111,11 @@ export interface ReaderOptions {
   recover?: boolean;
   /** False: never O_DIRECT (when no aligned memory can be had for it). */
   direct?: boolean;
+  /**
+   * Whether the command reading can continue with --resume after SOURCE_DISCONNECTED (an
+   * acquisition); the error's hint says so. Default: when recovering (`recover` not false).
+   */
+  resumable?: boolean;
 }
 
 /**
@@ -362,9 +367,9 @@ export class SourceReader implements ByteSource {
       path: this.path,
       cause,
       hint:
-        this.options.recover === false
-          ? 'Reconnect it (check the cable or connection and the kernel log, dmesg), then run the same command again.'
-          : 'Reconnect it (check the cable or connection and the kernel log, dmesg), then run the same command with --resume to continue where it stopped.',
+        (this.options.resumable ?? this.options.recover !== false)
+          ? 'Reconnect it (check the cable or connection and the kernel log, dmesg), then run the same command with --resume to continue where it stopped.'
+          : 'Reconnect it (check the cable or connection and the kernel log, dmesg), then run the same command again.',
     });
   }
 
