@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, read as readCb, readFileSync, type Stats, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, read as readCb, readFileSync, type Stats, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { CustosError, fromFsError } from '../errors';
 import { devNumber } from '../protect';
@@ -124,6 +124,13 @@ export interface ReaderOptions {
  * reported, and every later byte stays at its offset. Block devices are read with O_DIRECT, so a
  * bad sector costs exactly that sector (buffered reads fail whole 4 KiB pages). Regular files are
  * read through the page cache, with O_DIRECT for the recovery reads where the file system allows.
+ *
+ * A source that stops answering as a whole (unplugged, its connection or FUSE daemon gone) is
+ * not a run of bad sectors: it fails with SOURCE_DISCONNECTED at once, so that the acquisition
+ * stops resumable instead of zero-filling the rest. Signs: a disconnection errno; the path no
+ * longer leading to what was opened (stat, and sysfs's size for block devices); the canary, the
+ * last sector that read fine, failing too when failures pile up or a read fails unexpectedly.
+ * Genuine bad sectors cost one stat per failed chunk and one canary read per 64 KiB of them.
  */
 export class SourceReader implements ByteSource {
   /**
@@ -156,10 +163,8 @@ export class SourceReader implements ByteSource {
   static open(path: string, options: ReaderOptions): SourceReader {
     protectSource(path);
     let kind: SourceKind;
-    let st: Stats;
     try {
-      st = statSync(path);
-      kind = classify(path, st);
+      kind = classify(path, statSync(path));
     } catch (err) {
       throw fromFsError(err, path, 'looking it up') ?? err;
     }
@@ -184,9 +189,11 @@ export class SourceReader implements ByteSource {
       const directFd = wantDirect ? (tryOpen(base | constants.O_DIRECT | constants.O_NOATIME) ?? tryOpen(base | constants.O_DIRECT)) : undefined;
       reader = new SourceReader(path, kind, fd, directFd ?? fd, false, directFd !== undefined, options);
     }
-    reader.openedAs = { dev: st.dev, ino: st.ino, rdev: st.rdev };
+    // What was opened, not what the path named a moment before.
+    const opened = fstatSync(reader.fd);
+    reader.openedAs = { dev: opened.dev, ino: opened.ino, rdev: opened.rdev };
     if (kind === 'block-device') {
-      const sysSize = `/sys/dev/block/${devNumber(st.rdev)}/size`;
+      const sysSize = `/sys/dev/block/${devNumber(opened.rdev)}/size`;
       reader.openedAs.sysSize = sysSize;
       reader.openedAs.sysSectors = readSectors(sysSize);
     }

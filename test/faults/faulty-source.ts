@@ -73,7 +73,7 @@ export function faultSkipReason(o: { loop?: boolean } = {}): string | undefined 
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root (FUSE mounts and loop devices need root; CI runs as root)';
   if (!hasTool('nbdkit')) return 'nbdkit missing (apt-get install nbdkit)';
   if (!hasTool('nbdfuse') || !hasTool('nbdcopy')) return 'nbdfuse or nbdcopy missing (apt-get install libnbd-bin)';
-  if (!existsSync('/dev/fuse')) return 'no /dev/fuse (apt-get install fuse3; in a container, pass the device /dev/fuse)';
+  if (!existsSync('/dev/fuse')) return 'no /dev/fuse (the kernel FUSE device: modprobe fuse; in a container, pass the device /dev/fuse; apt-get install fuse3)';
   const filters = spawnSync('nbdkit', ['--filter=error', '--filter=ddrescue', '--filter=rate', 'null', '--dump-plugin'], { encoding: 'utf8' });
   if (filters.status !== 0) return `nbdkit lacks the error, ddrescue or rate filter (apt-get install nbdkit): ${filters.stderr.trim()}`;
   if (o.loop && (!hasTool('losetup') || !hasTool('blockdev'))) return 'losetup or blockdev missing (apt-get install mount util-linux)';
