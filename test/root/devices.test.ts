@@ -1,24 +1,22 @@
 /**
  * Tests that need root: loop devices, mounts, a full tmpfs, and sources with real EIO sectors
- * (../shared/faulty-source.sh: nbdkit + nbdfuse, optionally a loop device over it).
+ * (the repository's fault-injection harness, test/faults: nbdkit + nbdfuse + a loop device).
  * They skip, saying why, where root or the tools are missing; CI runs as root.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestOf, hasTool, isRoot, makeTempDir, ROOT, runCli, sameBytes, SAMPLE_IMAGE } from '../helpers';
+import { faultSkipReason, FaultySource, stopAll } from '../faults/faulty-source';
+import { digestOf, hasTool, isRoot, makeTempDir, runCli, sameBytes, SAMPLE_IMAGE } from '../helpers';
 
-// CI runs in a clone with shared/ beside it; FAULTY_SOURCE points elsewhere when needed.
-const FAULTY = process.env.FAULTY_SOURCE ?? join(ROOT, '..', 'shared', 'faulty-source.sh');
 const loopTools = ['losetup', 'blockdev', 'mount', 'mkfs.ext4'].every(hasTool);
-const faultyTools = existsSync(FAULTY) && ['nbdkit', 'nbdfuse', 'nbdcopy'].every(hasTool) && existsSync('/dev/fuse');
 
 function why(need: string): string | undefined {
   if (!isRoot) return `not root (${need} needs root; CI runs as root)`;
   return undefined;
 }
 const skipLoop = why('a loop device') ?? (loopTools ? undefined : 'losetup, blockdev, mount or mkfs.ext4 missing');
-const skipFaulty = skipLoop ?? (faultyTools ? undefined : `${FAULTY}, nbdkit, nbdfuse or /dev/fuse missing (apt-get install nbdkit libnbd-bin; FAULTY_SOURCE=path)`);
+const skipFaulty = skipLoop ?? faultSkipReason({ loop: true });
 if (skipLoop) test.skip(`loop-device tests skipped: ${skipLoop}`, () => undefined);
 if (skipFaulty && !skipLoop) test.skip(`bad-sector tests skipped: ${skipFaulty}`, () => undefined);
 
@@ -125,89 +123,72 @@ afterAll(() => {
   });
 });
 
-interface Faulty {
-  name: string;
-  file: string;
-  loop: string;
-  badRanges: { offset: number; length: number }[];
+const MiB = 1024 * 1024;
+
+/** Test-friendly "start:length" lists (lengths may say 4K) as byte ranges. */
+function ranges(spec: string): { offset: number; length: number }[] {
+  const bytes = (v: string) => (v.endsWith('K') ? Number(v.slice(0, -1)) * 1024 : Number(v));
+  return spec.split(',').map((p) => {
+    const [o, l] = p.split(':') as [string, string];
+    return { offset: bytes(o), length: bytes(l) };
+  });
 }
 
-/** Starts a faulty source; BAD_RANGES comes back as inclusive "start-end" pairs. */
-function startFaulty(name: string, size: string, bad: string): Faulty {
-  spawnSync('bash', [FAULTY, 'stop', name]);
-  const out = sh('bash', [FAULTY, 'start', '-n', name, '-s', size, '-p', 'random', '-b', bad, '-l']);
-  const get = (k: string) => out.split('\n').find((l) => l.startsWith(`${k}=`))!.slice(k.length + 1);
-  const loop = get('LOOP');
-  loops.push(loop);
-  return {
-    name,
-    file: get('FILE'),
-    loop,
-    badRanges: get('BAD_RANGES')
-      .split(',')
-      .map((r) => r.split('-').map(Number) as [number, number])
-      .map(([s, e]) => ({ offset: s, length: e - s + 1 })),
-  };
-}
-
-function expected(f: Faulty): Record<string, string> {
-  const lines = sh('bash', [FAULTY, 'expected', f.name, 'md5', 'sha1', 'sha256']).split('\n');
-  return Object.fromEntries(lines.filter((l) => !l.startsWith('bytes')).map((l) => l.split(' ') as [string, string]));
-}
-
-(skipFaulty ? describe.skip : describe)('bad sectors (faulty-source.sh)', () => {
-  const MiB = 1024 * 1024;
+(skipFaulty ? describe.skip : describe)('bad sectors (test/faults harness)', () => {
   const patterns: [string, string][] = [
     ['one sector', `${3 * MiB + 512}:512`],
     ['a run crossing a 4 MiB read-buffer boundary', `${4 * MiB - 3 * 512}:${6 * 512}`],
     ['a range at the very end', `${16 * MiB - 8 * 512}:${8 * 512}`],
     ['several ranges, one of them 2057 sectors long', `${MiB}:4K,${5 * MiB}:${2057 * 512},${12 * MiB + 512}:1024`],
   ];
-  const started: string[] = [];
-  afterAll(() => {
-    for (const s of started) spawnSync('bash', [FAULTY, 'stop', s]);
-  });
+  afterAll(stopAll);
 
-  test.each(patterns.map((p, i) => [...p, i] as const))('%s: exact ranges, hashes of the source with them zeroed', (_label, bad, i) => {
-    const f = startFaulty(`custos-jest-${process.pid}-${i}`, '16M', bad);
-    started.push(f.name);
-    const want = expected(f);
-    for (const [kind, source] of [
-      ['loop device (O_DIRECT)', f.loop],
-      ['FUSE file (buffered, O_DIRECT recovery)', f.file],
-    ] as const) {
-      const out = outDir();
-      const r = runCli(['acquire', source, '-o', out, '--name', 'bad', '--json', '--retries', '1']);
-      expect({ kind, status: r.status }).toEqual({ kind, status: 6 });
-      const j = JSON.parse(r.stdout);
-      expect({ kind, hashes: j.hashes }).toEqual({ kind, hashes: want });
-      expect({ kind, ranges: j.readErrors.map((e: { offset: number; length: number }) => ({ offset: e.offset, length: e.length })) }).toEqual({
-        kind,
-        ranges: f.badRanges,
-      });
-      for (const e of j.readErrors) {
-        expect(e.firstSector).toBe(e.offset / 512);
-        expect(e.sectorCount).toBe(e.length / 512);
+  test.each(patterns)('%s: exact ranges, hashes of the source with them zeroed', (_label, bad) => {
+    const f = FaultySource.start({ size: 16 * MiB, content: { kind: 'random', seed: 1 }, bad: ranges(bad), loop: true });
+    try {
+      const want = f.expectedHashes(['md5', 'sha1', 'sha256']);
+      for (const [kind, source] of [
+        ['loop device (O_DIRECT)', f.loop!],
+        ['FUSE file (buffered, O_DIRECT recovery)', f.file],
+      ] as const) {
+        const out = outDir();
+        const r = runCli(['acquire', source, '-o', out, '--name', 'bad', '--json', '--retries', '1']);
+        expect({ kind, status: r.status }).toEqual({ kind, status: 6 });
+        const j = JSON.parse(r.stdout);
+        expect({ kind, hashes: j.hashes }).toEqual({ kind, hashes: want });
+        expect({ kind, ranges: j.readErrors.map((e: { offset: number; length: number }) => ({ offset: e.offset, length: e.length })) }).toEqual({
+          kind,
+          ranges: f.badRanges,
+        });
+        for (const e of j.readErrors) {
+          expect(e.firstSector).toBe(e.offset / 512);
+          expect(e.sectorCount).toBe(e.length / 512);
+        }
+        expect(r.stderr).toMatch(/READ ERROR: sector/);
+        expect(digestOf('md5sum', join(out, 'bad.raw'))).toBe(want.md5);
       }
-      expect(r.stderr).toMatch(/READ ERROR: sector/);
-      expect(digestOf('md5sum', join(out, 'bad.raw'))).toBe(want.md5);
+    } finally {
+      f.stop();
     }
   });
 
   (hasTool('ewfverify') ? test : test.skip)('E01 of a source with bad sectors: ewfverify succeeds and ewfinfo lists the unreadable sectors', () => {
-    const f = startFaulty(`custos-jest-${process.pid}-e01`, '16M', `${MiB}:512,${5 * MiB}:4K`);
-    started.push(f.name);
-    const want = expected(f);
-    const out = outDir();
-    const r = runCli(['acquire', f.loop, '-o', out, '--name', 'bad', '--format', 'e01', '--json', '--retries', '0']);
-    expect(r.status).toBe(6);
-    expect(JSON.parse(r.stdout).hashes).toMatchObject({ md5: want.md5, sha1: want.sha1 });
-    const v = spawnSync('ewfverify', [join(out, 'bad.E01')], { encoding: 'utf8' });
-    expect(v.status).toBe(0);
-    expect(v.stdout).toContain(`MD5 hash calculated over data:\t\t${want.md5}`);
-    const info = sh('ewfinfo', [join(out, 'bad.E01')]);
-    expect(info).toContain('Read errors during acquiry');
-    expect(info).toMatch(/at sector\(s\): 2048 - 2048 number: 1/);
-    expect(info).toMatch(/at sector\(s\): 10240 - 10247 number: 8/);
+    const f = FaultySource.start({ size: 16 * MiB, content: { kind: 'random', seed: 1 }, bad: ranges(`${MiB}:512,${5 * MiB}:4K`), loop: true });
+    try {
+      const want = f.expectedHashes(['md5', 'sha1']);
+      const out = outDir();
+      const r = runCli(['acquire', f.loop!, '-o', out, '--name', 'bad', '--format', 'e01', '--json', '--retries', '0']);
+      expect(r.status).toBe(6);
+      expect(JSON.parse(r.stdout).hashes).toMatchObject({ md5: want.md5, sha1: want.sha1 });
+      const v = spawnSync('ewfverify', [join(out, 'bad.E01')], { encoding: 'utf8' });
+      expect(v.status).toBe(0);
+      expect(v.stdout).toContain(`MD5 hash calculated over data:\t\t${want.md5}`);
+      const info = sh('ewfinfo', [join(out, 'bad.E01')]);
+      expect(info).toContain('Read errors during acquiry');
+      expect(info).toMatch(/at sector\(s\): 2048 - 2048 number: 1/);
+      expect(info).toMatch(/at sector\(s\): 10240 - 10247 number: 8/);
+    } finally {
+      f.stop();
+    }
   });
 });
