@@ -90,7 +90,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     for (const r of bad) addRange(readErrors, r.offset, r.length);
     if (bad.length > 0) o.onReadErrors?.(bad);
     const hashed = hasher.update(ring.offsetOf(slot), length);
-    if (writer) writeChain = writeChain.then(() => (failure === undefined ? writer.write(view, offset) : undefined));
+    // After a failure no chunk counts as done unless it was written: the journal must not run ahead of the image.
+    if (writer) writeChain = writeChain.then(() => (failure === undefined ? writer.write(view, offset) : Promise.reject(failure)));
     const written = writer ? writeChain : Promise.resolve();
     const job: Promise<void> = Promise.all([hashed, written]).then(
       () => {

@@ -105,7 +105,7 @@ export async function hashSourceAgain(
   const now = o.now ?? Date.now;
   const t0 = now();
   const info = describeSource(path);
-  const reader = SourceReader.open(path, { retries: o.retries, sectorSize: info.logicalSectorSize });
+  const reader = SourceReader.open(path, { retries: o.retries, sectorSize: info.logicalSectorSize, resumable: false });
   try {
     const r = await hashStream(reader, algorithms, {
       end: info.sizeBytes,
