@@ -139,7 +139,10 @@ d('E01 written by ewfacquire', () => {
     closeSync(fd);
     const r = runCli(['verify', first, '--no-progress']);
     expect(r.status).toBe(4);
-    expect(r.stderr).toMatch(/chunk \d+ \(media offset \d+, img\.E01 offset \d+\): checksum mismatch/);
+    // Read to the end like ewfverify: the damaged chunk is listed with its media and file offsets.
+    expect(r.stdout).toMatch(/damaged: 1 chunk\(s\) of the image fail their checks/);
+    expect(r.stdout).toMatch(/chunk 2: media bytes 65536-98303 \(sectors 128-191\), .*img\.E01 offset \d+: .*checksum/);
+    expect(r.stdout).toContain('verdict: MISMATCH');
   });
 });
 

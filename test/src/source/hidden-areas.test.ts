@@ -480,7 +480,7 @@ if (skipLoop) test.skip(`loop-device hidden-area tests skipped: ${skipLoop}`, ()
   });
 
   test('describeSource: "not applicable (loop device)", in a record the manifest schema accepts', () => {
-    const info = describeSource(loop);
+    const info = describeSource(loop, { hiddenAreas: true });
     expect(info.device?.transport).toBe('loop');
     expect(info.device?.hiddenAreas).toEqual({ status: 'not-applicable', summary: 'not applicable (loop device)', reason: 'loop device' });
     expect(validHiddenAreas(info.device!.hiddenAreas)).toBe(true);
