@@ -35,6 +35,19 @@ echo "== 4. Verify the image against its manifest, as an examiner would before c
 custos verify "$case_dir/EV-0001.manifest.json" --no-progress
 
 echo
+echo "== 4b. Against another tool's hash record (here coreutils' sha256sum file; dc3dd, dcfldd, ewfacquire,"
+echo "       Guymager and FTK Imager records are read the same way)"
+custos verify samples/fat-disk.img --expect samples/SHA256SUMS --no-progress | tail -2
+
+echo
+echo "== 4c. Nothing is ever written onto the evidence: a report aimed at the image is refused, --force or not"
+if custos report verification "$case_dir/EV-0001.manifest.json" --out "$case_dir/EV-0001.raw" --force 2>"$work/refusal.txt"; then
+  echo "demo: custos wrote over the image" >&2; exit 1
+fi
+cat "$work/refusal.txt"
+cmp samples/fat-disk.img "$case_dir/EV-0001.raw" && echo "cmp: the image is untouched"
+
+echo
 echo "== 5. The chain of custody"
 custos ledger note "Sealed in evidence bag A1234567, moved to locker 4" --evidence EV-0001
 custos ledger show

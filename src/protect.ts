@@ -110,7 +110,12 @@ export function assertWritable(path: string, o: { mountinfo?: string; ownRecord?
     // The custody ledger is protected from every other write, but custos appends to it.
     const r = o.ownRecord ? undefined : files.get(fileKey(l));
     if (r) {
-      throw unsafe(`${path} is evidence being read (${r.what}${r.what === abs ? '' : ', or a hard link to it'}); it is never a write target`, path, 'Choose an output outside the evidence.');
+      const same = resolve(r.what) === abs;
+      throw unsafe(
+        same ? `${path} is evidence being read; it is never a write target` : `${path} is evidence being read (the same file as ${r.what}, through a hard link); it is never a write target`,
+        path,
+        'Choose an output outside the evidence.',
+      );
     }
     if (l.isBlockDevice()) {
       const r2 = devices.get(devNumber(l.rdev));
