@@ -137,6 +137,9 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
     if (r.windowsPath) row('windows', r.windowsPath);
     for (const [alg, hex] of Object.entries(r.hashes)) row(ALGORITHM_INFO[alg as keyof typeof ALGORITHM_INFO].label, hex!);
     row('read errors', badSectors === 0 ? 'none' : `${badSectors} unreadable sector(s) in ${m.readErrors.length} range(s), zero-filled: ${m.readErrors.slice(0, 5).map((e) => `${e.firstSector}+${e.sectorCount}`).join(', ')}${m.readErrors.length > 5 ? ', …' : ''}`);
+    if (m.time.sessions.length > 1) row('sessions', `${m.time.sessions.length} (resumed)`);
+    const rc = r.resumeCheck;
+    if (rc && !rc.matched) row('resume', `WARNING: the partial image differed from the source at byte ${rc.mismatchAt ?? rc.matchedBytes}; acquired again from there`);
     const v = m.verification;
     if (v.image) row('verify image', v.image.result.toUpperCase());
     if (v.source) row('verify source', v.source.result.toUpperCase());

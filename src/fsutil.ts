@@ -148,7 +148,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, o: { re
  */
 export function renameIntoPlace(from: string, to: string): void {
   assertWritable(to);
-  if (lstatExists(to)) {
+  if (entryExists(to)) {
     throw new CustosError('OUTPUT_EXISTS', `${to} appeared while custos was writing ${basename(from)}; it is left alone`, {
       path: to,
       hint: 'Find out what created it; move it away, then run the same command with --resume.',
@@ -161,7 +161,8 @@ export function renameIntoPlace(from: string, to: string): void {
   }
 }
 
-function lstatExists(path: string): boolean {
+/** True when anything (a file, a link, even a dangling one) has this name. */
+export function entryExists(path: string): boolean {
   try {
     lstatSync(path);
     return true;

@@ -2,7 +2,7 @@ import { closeSync, type Dir, type Dirent, fsyncSync, ftruncateSync, lstatSync, 
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CustosError, fromFsError, isCustosError } from '../errors';
-import { createExclusive, openExistingForWrite, openRegularForRead, renameIntoPlace, syncDir } from '../fsutil';
+import { createExclusive, entryExists, openExistingForWrite, openRegularForRead, renameIntoPlace, syncDir } from '../fsutil';
 import type { ImageLayout, ImageWriter, OutputFile } from './types';
 
 const write = promisify(writeCb);
@@ -321,15 +321,5 @@ export class RawImageWriter implements ImageWriter {
 
   async close(): Promise<void> {
     this.closeFd(false);
-  }
-}
-
-/** True when anything (a file, a link, even a dangling one) has this name. */
-function entryExists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
