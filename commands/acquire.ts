@@ -20,7 +20,7 @@ Ctrl-C stops cleanly; the same command with --resume continues, re-checking what
 
 Progress goes to stderr (--progress): a bar that fits the terminal, a line every 5 s in a log, or JSON lines for programs; the result goes to stdout. Flags shown with env: can be set in the environment; a value on the command line wins, and an error about a value from the environment names the variable it came from.
 
-Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--verify-source mismatch, 130 interrupted, 2/3/5 as for every command.`;
+Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--verify-source mismatch, 5 an I/O failure or a source that stopped answering (resumable with --resume), 130 interrupted, 3 an output that would land on the evidence or an existing one, 2 a bad flag value.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> /dev/sdb --out /cases/2026-0314 --case-file case.json --verify',
