@@ -268,3 +268,32 @@ test('a hash-windows file or manifest name cannot be pre-planted as a link to th
   const fd = openSync(src, 'r');
   closeSync(fd);
 });
+
+test('ledger head --out: never over an existing file without --force, and never over the case\'s evidence or ledger even with it', () => {
+  const env = { CUSTOS_HOME: join(tmp.dir, 'head-home'), CUSTOS_PASSPHRASE: 'head passphrase', CUSTOS_CASE_DIR: join(tmp.dir, 'head-case') };
+  expect(runCli(['identity', 'create', '--name', 'Alex Morgan', '--role', 'examiner'], { env }).status).toBe(0);
+  expect(runCli(['case', 'init', env.CUSTOS_CASE_DIR, '--case', 'HEAD-1'], { env }).status).toBe(0);
+  const out = join(tmp.dir, 'head-out', 'nested');
+  const a = runCli(['acquire', SAMPLE_IMAGE, '-o', out, '--name', 'h', '--no-progress'], { env });
+  expect(a.status).toBe(0);
+  // --out is created when missing, with its parents, and custos says so.
+  expect(a.stderr).toContain(`created output folder ${join(tmp.dir, 'head-out')}`);
+  const image = join(out, 'h.raw');
+  const before = digestOf('sha256sum', image);
+  // The acquisition was recorded in the case: its image is evidence the case names.
+  for (const [target, force] of [[image, false], [image, true], [join(env.CUSTOS_CASE_DIR, 'custody.jsonl'), true]] as const) {
+    const forced = runCli(['ledger', 'head', '--out', target, ...(force ? ['--force'] : [])], { env });
+    expect(forced.status).toBe(3);
+    expect(forced.stderr).toMatch(/is evidence being read; it is never a write target/);
+  }
+  expect(digestOf('sha256sum', image)).toBe(before);
+  expect(runCli(['ledger', 'verify'], { env }).status).toBe(0);
+  // An ordinary file is replaced with --force, atomically.
+  const headFile = join(tmp.dir, 'head.json');
+  expect(runCli(['ledger', 'head', '--out', headFile], { env }).status).toBe(0);
+  const again = runCli(['ledger', 'head', '--out', headFile], { env });
+  expect(again.status).toBe(3);
+  expect(again.stderr).toMatch(/head\.json already exists/);
+  expect(runCli(['ledger', 'head', '--out', headFile, '--force'], { env }).status).toBe(0);
+  expect(JSON.parse(readFileSync(headFile, 'utf8')).case).toBe('HEAD-1');
+});

@@ -163,6 +163,24 @@ describe('the tamper matrix: each change is caught at the right entry', () => {
     expect((await verifyLedger(d)).firstBad).toMatchObject({ line: 2, reason: expect.stringContaining('not valid JSON') });
   });
 
+  test('a damaged certificate in certs/ → INVALID naming the certificate file (never an internal error); the CLI exits 4', async () => {
+    const d = copy();
+    const fp = JSON.parse(lines(d)[0]!).sig.cert as string;
+    const pem = join(d, 'certs', `${fp}.pem`);
+    const text = readFileSync(pem, 'utf8');
+    // Damage inside the DER, keeping valid base64: the ASN.1 parser itself meets it ("wrong tag").
+    const body = Buffer.from(text.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+    body[4] ^= 0xff;
+    writeFileSync(pem, `-----BEGIN CERTIFICATE-----\n${body.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`);
+    const r = await verifyLedger(d);
+    expect(r.verdict).toBe('invalid');
+    expect(r.firstBad).toMatchObject({ line: 1, seq: 0, reason: expect.stringContaining(`certificate file ${pem} cannot be used`) });
+    const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'run.js'), 'ledger', 'verify', '--case-dir', d], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+    expect(cli.status).toBe(4);
+    expect(cli.stdout).toContain(`FIRST BAD ENTRY: line 1 (seq 0): certificate file ${pem} cannot be used`);
+    expect(cli.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+
   test('tail truncation: invisible to the chain alone, caught against the expected head', async () => {
     const head = (await verifyLedger(template)).head!.hash;
     const d = copy();
