@@ -6,7 +6,8 @@
  * Builds a deterministic mixed source (random, zeros and text in 1 MiB blocks, like a used
  * disk), warms the page cache, then times each tool writing a raw image with md5+sha1+sha256:
  * custos, dc3dd (hash=md5 hash=sha1 hash=sha256) and dcfldd (hash=md5,sha1,sha256), when
- * installed; then an E01 with fast compression and MD5+SHA-1: custos against ewfacquire -c fast. Each run's time includes flushing the image (custos fsyncs before it reports;
+ * installed; custos verify of the image it wrote and custos hash of the source (the same engine
+ * reading back); then an E01 with fast compression and MD5+SHA-1: custos against ewfacquire -c fast. Each run's time includes flushing the image (custos fsyncs before it reports;
  * the peers get a `sync FILE` after they exit), and peak RSS comes from /usr/bin/time.
  * The output goes to a tmpfs (/dev/shm) by default, so the disk does not hide the tools' own
  * speed; pass --out to measure on a disk. The physical limit is measured in the same run:
@@ -106,6 +107,9 @@ function main(): void {
     if (has('openssl')) results.push(timed('openssl-md5', ['openssl', 'dgst', '-md5', source]));
     let out = cleanOut();
     results.push(timed('custos', [process.execPath, join(ROOT, 'bin', 'run.js'), 'acquire', source, '-o', out, '--name', 'img', '--no-progress', '--hash', 'md5,sha1,sha256']));
+    // The same engine reading back: verify the image just written, and hash the source.
+    results.push(timed('custos-verify', [process.execPath, join(ROOT, 'bin', 'run.js'), 'verify', join(out, 'img.manifest.json'), '--no-progress']));
+    results.push(timed('custos-hash', [process.execPath, join(ROOT, 'bin', 'run.js'), 'hash', '--hash', 'md5,sha1,sha256', source]));
     if (has('dc3dd')) {
       out = cleanOut();
       const img = join(out, 'dc3dd.raw');
@@ -139,6 +143,9 @@ function main(): void {
   if (limit) console.log(`physical limit: openssl dgst -md5 over the cached source: ${limit.seconds.toFixed(2)} s, ${mbps(limit).toFixed(0)} MB/s`);
   console.log(`${'raw image, md5+sha1+sha256'.padEnd(34)}  seconds    MB/s   peak RSS   ratio`);
   for (const t of ['custos', 'dc3dd', 'dcfldd']) if (best.has(t)) row(t, best.get(t)!, base, 'dc3dd');
+  console.log(`${'reading back, md5+sha1+sha256'.padEnd(34)}  seconds    MB/s   peak RSS   ratio`);
+  if (best.has('custos-verify')) row('custos verify (image)', best.get('custos-verify')!, undefined, '');
+  if (best.has('custos-hash')) row('custos hash (source)', best.get('custos-hash')!, undefined, '');
   console.log(`${'E01 fast compression, md5+sha1'.padEnd(34)}  seconds    MB/s   peak RSS   ratio`);
   for (const t of ['custos-e01', 'ewfacquire']) if (best.has(t)) row(t === 'custos-e01' ? 'custos --format e01' : 'ewfacquire -c fast', best.get(t)!, best.get('ewfacquire'), 'ewfacquire');
   for (const m of results.filter((x) => !x.ok)) console.log(`${m.tool}: failed (${m.note})`);
