@@ -2,7 +2,7 @@ import { Command, Flags, Parser } from '@oclif/core';
 import { CustosError, describeFailure, isCustosError } from '../src/errors';
 import { type Custody, openCustody } from '../src/recorded';
 import { custosHome, findIdentity, type IdentityRecord } from '../src/custody/identity';
-import type { PipelineProgress } from '../src/acquire/pipeline';
+import type { PipelineProgress } from '../src/stream/pipeline';
 import { PROGRESS_MODES, ProgressDisplay, type ProgressMode } from '../src/acquire/progress';
 
 /** Flags of every command that records into a case's chain-of-custody ledger. */

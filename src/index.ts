@@ -21,7 +21,7 @@ export * from './formats/types';
 export * from './manifest/manifest';
 export * from './manifest/case';
 export * from './acquire/acquire';
-export * from './acquire/pipeline';
+export * from './stream/pipeline';
 export * from './acquire/progress';
 export * from './verify/hash-files';
 export * from './verify/verify';

@@ -14,16 +14,17 @@ import type { HashSet } from '../hash/hashset';
 import { ParallelHasher } from '../hash/parallel';
 import { type Environment, formatOffset, localTimestamp, systemEnvironment } from '../host';
 import { type AcquisitionManifest, type AcquisitionSession, type CaseMetadata, readManifest, type VerificationCheck, writeManifest } from '../manifest/manifest';
-import { SlotRing } from '../source/aligned';
+import { SlotRing } from '../stream/ring';
 import { DEFAULT_CHUNK_SIZE } from '../source/file';
 import { ImageSource } from '../source/image';
 import { describeSource, type SourceInfo } from '../source/info';
-import { addRange, type ByteRange, SourceReader } from '../source/reader';
+import { SourceReader } from '../source/reader';
+import { addRange, type ByteRange } from '../formats/types';
 import { applyWriteBlock, type Blockdev, readOnlyNow, systemBlockdev, type WriteBlockRecord } from '../source/writeblock';
 import { toolInfo } from '../tool';
 import { allMatch, compareHashes, hashImage, hashSourceAgain } from '../verify/verify';
 import { type JournalSettings, loadJournal, rangesBelow, removeJournal, type ResumeJournal, saveJournal } from './journal';
-import { alignmentError, hashStream, type PipelineProgress, runPipeline } from './pipeline';
+import { alignmentError, hashStream, type PipelineProgress, runPipeline } from '../stream/pipeline';
 import { RateSampler } from './progress';
 
 /** Default segment size of split images: 2 GiB, as the issue and most labs use. */

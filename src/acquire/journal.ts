@@ -3,7 +3,7 @@ import { CustosError, printable } from '../errors';
 import { isAlgorithm, type Algorithm } from '../hash/algorithms';
 import type { AcquisitionSession, CaseMetadata } from '../manifest/manifest';
 import { readBoundedFile, writeFileAtomic } from '../fsutil';
-import type { ByteRange } from '../source/reader';
+import type { ByteRange } from '../formats/types';
 import type { WriteBlockRecord } from '../source/writeblock';
 
 /** The settings that must be the same for a resumed acquisition to give the same image. */

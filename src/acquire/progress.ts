@@ -1,4 +1,4 @@
-import type { PipelineProgress } from './pipeline';
+import type { PipelineProgress } from '../stream/pipeline';
 
 /** Sizes in binary units (GiB), as file managers show them; rates below are decimal MB/s, as dc3dd prints them. */
 export function formatBytes(n: number): string {

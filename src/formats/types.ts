@@ -1,3 +1,26 @@
+/** A range of media bytes: unreadable and zero-filled, damaged, or differing. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** Anything the stream engine can read from: a device, an evidence file, an image's media. */
+export interface ByteSource {
+  readonly path: string;
+  /** Descriptors opened with O_DIRECT, whose reads need aligned memory. */
+  readonly directFds: number[];
+  /** Fills `view` with the bytes at `position`; returns the ranges that had to be zero-filled (or could not be read as recorded). */
+  readFully(view: Uint8Array, position: number): Promise<ByteRange[]>;
+  close(): void;
+}
+
+/** Appends a range, merging it with the last one when they touch. Ranges must come in order. */
+export function addRange(ranges: ByteRange[], offset: number, length: number): void {
+  const last = ranges[ranges.length - 1];
+  if (last && last.offset + last.length === offset) last.length += length;
+  else ranges.push({ offset, length });
+}
+
 /** One file of a written image. */
 export interface OutputFile {
   /** File name, relative to the output folder. */

@@ -4,7 +4,7 @@ import { CustosError, fromFsError } from '../errors';
 import { findSegments } from '../formats/raw';
 import { classify } from './file';
 import { protectFile } from '../protect';
-import type { ByteRange, ByteSource } from './reader';
+import type { ByteRange, ByteSource } from '../formats/types';
 import { type E01Info, E01Source, type E01SourceOptions } from '../formats/e01/reader';
 
 const read = promisify(readCb);

@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, read as readCb, readFileSync, type Stats, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { CustosError, fromFsError } from '../errors';
+import { addRange, type ByteRange, type ByteSource } from '../formats/types';
 import { devNumber } from '../protect';
 import type { SourceKind } from './file';
 import { classify } from './file';
@@ -8,11 +9,6 @@ import { protectSource } from './evidence';
 
 const read = promisify(readCb);
 
-/** A range of bytes that could not be read and was written as zeros. */
-export interface ByteRange {
-  offset: number;
-  length: number;
-}
 
 /**
  * Errno values a failing medium produces; anything else is not a bad sector. A timed-out
@@ -90,16 +86,6 @@ interface OpenedAs {
   /** Block devices: sysfs's size file (512-byte units) and what it said. */
   sysSize?: string;
   sysSectors?: number;
-}
-
-/** Anything the pipeline can stream from: a device, an evidence file, an image's files. */
-export interface ByteSource {
-  readonly path: string;
-  /** Descriptors opened with O_DIRECT, whose reads need aligned memory. */
-  readonly directFds: number[];
-  /** Fills `view` with the bytes at `position`; returns the ranges that had to be zero-filled. */
-  readFully(view: Uint8Array, position: number): Promise<ByteRange[]>;
-  close(): void;
 }
 
 export interface ReaderOptions {
@@ -437,9 +423,3 @@ function readSectors(file: string): number | undefined {
   }
 }
 
-/** Appends a range, merging it with the last one when they touch. Ranges must come in order. */
-export function addRange(ranges: ByteRange[], offset: number, length: number): void {
-  const last = ranges[ranges.length - 1];
-  if (last && last.offset + last.length === offset) last.length += length;
-  else ranges.push({ offset, length });
-}

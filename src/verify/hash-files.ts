@@ -1,5 +1,5 @@
 import { type Algorithm, ALGORITHM_INFO } from '../hash/algorithms';
-import { hashStream } from '../acquire/pipeline';
+import { hashStream } from '../stream/pipeline';
 import type { HashSet } from '../hash/hashset';
 import { checkReadable, DEFAULT_CHUNK_SIZE, type SourceKind } from '../source/file';
 import { describeSource } from '../source/info';

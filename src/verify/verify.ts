@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { sha256Hex } from '../custody/canonical';
 import { readBoundedFile } from '../fsutil';
 import { basename, dirname, join } from 'node:path';
-import { hashStream, type PipelineProgress } from '../acquire/pipeline';
+import { hashStream, type PipelineProgress } from '../stream/pipeline';
 import { CustosBug, CustosError, printable } from '../errors';
 import type { DamagedRange } from '../formats/types';
 import { type ExpectSource, resolveExpected } from './expect-files';
@@ -15,7 +15,8 @@ import { DEFAULT_CHUNK_SIZE } from '../source/file';
 import { openImage } from '../source/image';
 import { hashFile } from './hash-files';
 import { describeSource } from '../source/info';
-import { type ByteRange, SourceReader } from '../source/reader';
+import { SourceReader } from '../source/reader';
+import { type ByteRange } from '../formats/types';
 
 /** One algorithm's expected and computed value. */
 export interface HashComparison {

@@ -4,7 +4,7 @@ import { inflateRawSync, inflateSync } from 'node:zlib';
 import { CustosError, fromFsError, isCustosError } from '../../errors';
 import { openRegularForRead } from '../../fsutil';
 import { protectFile } from '../../protect';
-import type { ByteRange, ByteSource } from '../../source/reader';
+import type { ByteRange, ByteSource } from '../types';
 import type { DamagedRange } from '../types';
 import { adler32, DESCRIPTOR_SIZE, EVF_SIGNATURE, FILE_HEADER_SIZE, MAX_SEGMENT_NUMBER, segmentExtension, VOLUME_DATA_SIZE } from './sections';
 

@@ -1,5 +1,5 @@
 import { formatProgressLine, type ProgressFigures, ProgressDisplay, type ProgressJson } from '../../../src/acquire/progress';
-import type { PipelineProgress } from '../../../src/acquire/pipeline';
+import type { PipelineProgress } from '../../../src/stream/pipeline';
 
 const GiB = 1024 ** 3;
 

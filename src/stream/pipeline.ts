@@ -1,8 +1,8 @@
 import type { Algorithm } from '../hash/algorithms';
 import { ParallelHasher, type StreamDigests } from '../hash/parallel';
-import { MAX_ALIGNMENT, SlotRing } from '../source/aligned';
+import { MAX_ALIGNMENT, SlotRing } from './ring';
 import { CustosError } from '../errors';
-import { addRange, type ByteRange, type ByteSource } from '../source/reader';
+import { addRange, type ByteRange, type ByteSource } from '../formats/types';
 import type { ImageWriter } from '../formats/types';
 
 /** Where a streaming pass stands, as reported to progress displays and checkpoints. */
