@@ -1,9 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { DEFAULT_ALGORITHMS, ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
 import { hashRecorded } from '../src/recorded';
-import { describeSource } from '../src/source/info';
-import { describeE01 } from '../src/source/image';
-import { type FileHashes, formatHashLines } from '../src/verify/hash-files';
+import { type FileHashes, formatHashLines, hashedSize } from '../src/verify/hash-files';
 import { CustosCommand, custodyFlags, progressFlags } from './_base';
 
 export default class Hash extends CustosCommand {
@@ -69,7 +67,7 @@ Progress (--progress) is one display for all the FILEs together, on stderr; in a
     return (path, bytesDone) => {
       sizes ??= paths.map((p) => {
         try {
-          return flags.media && /\.e01$/i.test(p) ? describeE01(p).mediaSize : describeSource(p).sizeBytes;
+          return hashedSize(p, flags.media);
         } catch {
           return 0; // hashFile reports what is wrong with it; progress only loses its total.
         }

@@ -1,13 +1,19 @@
 import { Args } from '@oclif/core';
 import { formatBytes } from '../src/acquire/progress';
-import { infoRecorded } from '../src/recorded';
+import { type Described, infoRecorded } from '../src/recorded';
 import type { SourceInfo } from '../src/source/info';
 import type { E01Info } from '../src/formats/e01/reader';
 import { CustosCommand, custodyFlags } from './_base';
 
+interface SplitInfo {
+  kind: 'split';
+  segments: { path: string; size: number }[];
+  mediaSize: number;
+}
+
 export default class Info extends CustosCommand {
   static override summary = 'Describe a source: type, size, sector sizes, identity, hidden areas, read-only flag, mounts.';
-  static override description = `For a block device: model, vendor, serial, firmware, WWID/EUI, transport, the USB device behind a bridge, MMC card registers, removable, rotational, partitions (from /sys/class/block), the kernel read-only flag, and every mount or swap area on it or its partitions (from /proc/self/mountinfo and /proc/swaps). Hidden areas: a Host Protected Area and Device Configuration Overlay on ATA disks (hdparm -N, --dco-identify, -I) or NVMe capacity outside the namespace (nvme id-ns, id-ctrl); those only identify, never set anything. For a regular file: its size. Reads nothing from the medium itself and changes nothing.`;
+  static override description = `For a block device: model, vendor, serial, firmware, WWID/EUI, transport, the USB device behind a bridge, MMC card registers, removable, rotational, partitions (from /sys/class/block), the kernel read-only flag, and every mount or swap area on it or its partitions (from /proc/self/mountinfo and /proc/swaps). Hidden areas: a Host Protected Area and Device Configuration Overlay on ATA disks (hdparm -N, --dco-identify, -I) or NVMe capacity outside the namespace (nvme id-ns, id-ctrl); those only identify, never set anything. For a regular file: its size; an E01 (recognised by its signature): what it records (case metadata, media, stored hashes, read errors); a split image (from any segment: .001…, .000…, .aa…): its segments. Reads nothing from the medium itself and changes nothing.`;
 
   static override examples = ['<%= config.bin %> <%= command.id %> /dev/sdb', '<%= config.bin %> <%= command.id %> --json samples/fat-disk.img'];
 
@@ -17,14 +23,20 @@ export default class Info extends CustosCommand {
 
   static override flags = custodyFlags;
 
-  async run(): Promise<SourceInfo | (E01Info & { kind: 'e01' })> {
+  async run(): Promise<Described> {
     const { args, flags } = await this.parse(Info);
     const info = await infoRecorded(args.source, await this.custody(flags));
     if (!this.jsonEnabled()) {
-      if (info.kind === 'e01') this.printE01(args.source, info);
-      else this.print(info);
+      if (info.kind === 'e01') this.printE01(args.source, info as unknown as E01Info);
+      else if (info.kind === 'split') this.printSplit(info as unknown as SplitInfo);
+      else this.print(info as SourceInfo);
     }
     return info;
+  }
+
+  private printSplit(i: SplitInfo): void {
+    this.log(`${'image'.padEnd(20)} split raw image, ${i.segments.length} segment file(s), ${i.mediaSize} bytes of media (${formatBytes(i.mediaSize)})`);
+    for (const sgm of i.segments) this.log(`${'segment'.padEnd(20)} ${sgm.path} (${sgm.size} bytes)`);
   }
 
   private printE01(path: string, e: E01Info): void {

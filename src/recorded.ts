@@ -1,12 +1,12 @@
 /** The evidence-handling commands with their chain-of-custody entries: the one place where acquisition, verification and the ledger meet. */
 import { acquire, type AcquireOptions, type AcquireResult } from './acquire/acquire';
-import { isCustosError } from './errors';
+import { fromFsError, isCustosError } from './errors';
+import { statSync } from 'node:fs';
 import { type Environment, systemEnvironment } from './host';
 import type { Algorithm } from './hash/algorithms';
 import { describeSource, type SourceInfo } from './source/info';
 import { protectSource } from './source/evidence';
-import { describeE01 } from './source/image';
-import type { E01Info } from './formats/e01/reader';
+import { detectFormat } from './formats/registry';
 import { type FileHashes, hashFiles, type HashFilesOptions } from './verify/hash-files';
 import { verifyTarget, type VerifyOptions, type VerifyResult } from './verify/verify';
 import { sha256Hex } from './custody/canonical';
@@ -118,9 +118,26 @@ export async function hashRecorded(paths: string[], algorithms: Algorithm[], o: 
   return files;
 }
 
-/** Describes a source (or an E01 image's recorded facts), recording that it was examined. */
-export async function infoRecorded(path: string, c?: Custody): Promise<SourceInfo | (E01Info & { kind: 'e01' })> {
-  const info = /\.e01$/i.test(path) ? { kind: 'e01' as const, ...describeE01(path) } : describeSource(path, { hiddenAreas: true });
+/** What `custos info` reports: a source's facts, or what an image of a format with its own records says about itself. */
+export type Described = SourceInfo | ({ kind: string } & Record<string, unknown>);
+
+/** Describes a source, or an image (E01, split set: detected by content) by what it records, without hashing. */
+export function describeAny(path: string): Described {
+  if (statSync(path).isFile()) {
+    const format = detectFormat(path);
+    if (format.describe) return format.describe(path);
+  }
+  return describeSource(path, { hiddenAreas: true });
+}
+
+/** Describes a source or an image, recording that it was examined. */
+export async function infoRecorded(path: string, c?: Custody): Promise<Described> {
+  let info: Described;
+  try {
+    info = describeAny(path);
+  } catch (err) {
+    throw fromFsError(err, path, 'looking it up') ?? err;
+  }
   if (c) await record(c, { action: 'info', evidence: [path], details: { source: info } });
   return info;
 }

@@ -1,14 +1,16 @@
+import type { FormatName } from '../formats/registry';
 import { existsSync, unlinkSync } from 'node:fs';
 import { CustosError, printable } from '../errors';
 import { isAlgorithm, type Algorithm } from '../hash/algorithms';
 import type { AcquisitionSession, CaseMetadata } from '../manifest/manifest';
 import { readBoundedFile, writeFileAtomic } from '../fsutil';
 import type { ByteRange } from '../formats/types';
+import type { SourceInfo } from '../source/info';
 import type { WriteBlockRecord } from '../source/writeblock';
 
 /** The settings that must be the same for a resumed acquisition to give the same image. */
 export interface JournalSettings {
-  format: 'raw' | 'split' | 'e01';
+  format: FormatName;
   splitSize: number;
   algorithms: Algorithm[];
   windowSize: number;
@@ -96,4 +98,42 @@ export function rangesBelow(errors: readonly ByteRange[], limit: number): ByteRa
     out.push({ offset: r.offset, length: Math.min(r.length, limit - r.offset) });
   }
   return out;
+}
+
+/** The identity a journal pins its source by, besides size and path: serial and model, where the device has them. */
+export function sourceIdentity(info: SourceInfo): { serial?: string; model?: string } {
+  return { ...(info.device?.serial ? { serial: info.device.serial } : {}), ...(info.device?.model ? { model: info.device.model } : {}) };
+}
+
+/**
+ * Saves the journal as the acquisition goes: at the start, every `interval` milliseconds, and when
+ * it stops. `path` undefined: a format that cannot be resumed keeps no journal.
+ */
+export class Checkpoints {
+  private last = Date.now();
+
+  constructor(
+    private readonly path: string | undefined,
+    private readonly interval: number,
+    private readonly snapshot: (outcome: AcquisitionSession['outcome']) => ResumeJournal,
+  ) {}
+
+  save(outcome: AcquisitionSession['outcome']): void {
+    this.last = Date.now();
+    if (this.path) saveJournal(this.path, this.snapshot(outcome));
+  }
+
+  /** A checkpoint when the interval has passed (called on every progress report). */
+  maybeSave(): void {
+    if (this.path && Date.now() - this.last >= this.interval) this.save('interrupted');
+  }
+
+  /** Saves, ignoring failure: the failure that brought us here (often a full disk) matters more. */
+  saveQuietly(outcome: AcquisitionSession['outcome']): void {
+    try {
+      this.save(outcome);
+    } catch {
+      // the original error is the one reported
+    }
+  }
 }

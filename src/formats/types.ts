@@ -1,3 +1,8 @@
+import type { HashSet } from '../hash/hashset';
+import type { FormatName } from './registry';
+
+export type { FormatName };
+
 /** A range of media bytes: unreadable and zero-filled, damaged, or differing. */
 export interface ByteRange {
   offset: number;
@@ -36,7 +41,7 @@ export interface OutputFile {
 export interface ImageLayout {
   dir: string;
   base: string;
-  format: 'raw' | 'split' | 'e01';
+  format: FormatName;
   /** Bytes per segment for split images. */
   splitSize: number;
   /** Bytes of media the image will hold. */
@@ -85,4 +90,89 @@ export interface DamagedRange {
   reason: string;
   /** What the hashes were computed over in this range: the stored bytes as they are (a failed checksum), or zeros (data that cannot be decoded). */
   filledWith: 'stored-bytes' | 'zeros';
+}
+
+/** Case metadata as images and records carry it (every field optional). */
+export interface CaseFields {
+  caseNumber?: string;
+  evidenceNumber?: string;
+  examiner?: string;
+  description?: string;
+  notes?: string;
+}
+
+/** One file of an image being read. */
+export interface ImagePart {
+  path: string;
+  size: number;
+}
+
+/** An image opened for reading: its media as one stream, and what the container records about itself. */
+export interface MediaImage extends ByteSource {
+  readonly format: FormatName;
+  /** Bytes of media. */
+  readonly size: number;
+  /** Bytes per sector of the media (512 where the container does not say). */
+  readonly sectorSize: number;
+  /** The files, in order. */
+  readonly parts: readonly ImagePart[];
+  /** Hashes of the media the container itself records (E01: MD5, SHA-1). */
+  readonly storedHashes: HashSet;
+  /** Case metadata the container records (E01 header), empty when it records none. */
+  readonly caseFields: CaseFields;
+  /** Sectors the acquisition that made the container could not read (E01 error2). */
+  readonly readErrors: readonly { firstSector: number; sectorCount: number }[];
+  /** Damage found while reading with `tolerateDamage` (bounded list, exact count). */
+  readonly damage?: { count: number; ranges: DamagedRange[] };
+}
+
+/** How an image is opened. */
+export interface OpenOptions {
+  /** Read on past damaged parts, listing them (E01 chunks that fail their checks), as ewfverify does. */
+  tolerateDamage?: boolean;
+  /** Files of custos's own output (a .partial image read back on --resume): not evidence to protect. */
+  ownOutput?: boolean;
+}
+
+/** What a writer needs to know beyond the layout: case metadata, the device's identity, the times and tool. */
+export interface CreateOptions {
+  sectorSize: number;
+  /** E01: zlib level for chunks, and the size of each segment file. */
+  compression?: 'none' | 'fast' | 'best';
+  segmentSize?: number;
+  caseFields?: CaseFields;
+  device?: { model?: string; serial?: string; removable?: boolean; isPartition?: boolean };
+  toolVersion: string;
+  os: string;
+  /** When the acquisition (or the original acquisition, for a conversion) began, and now. */
+  acquired: Date;
+  now: Date;
+  utcOffsetMinutes: number;
+}
+
+/**
+ * One image format: a module declares its name, its usual file extensions, a check on the first
+ * bytes (and the path, for formats without a signature), and how to open it for reading and create
+ * it for writing. src/formats/registry.ts lists them; nothing else needs to know a format's name.
+ */
+export interface ImageFormat<N extends string = string> {
+  readonly name: N;
+  /** One line for --help and messages. */
+  readonly description: string;
+  /** True when the files hold the media itself (raw, split): their hashes are the media's; a container's (E01) are of its own bytes. */
+  readonly filesHoldMedia: boolean;
+  /** File extensions it is written with, for messages and for telling when content and name disagree. */
+  readonly extensions: readonly RegExp[];
+  /** True when `head` (the first bytes, up to 512) and `path` say this is the format. */
+  detect(path: string, head: Buffer): boolean;
+  /** Opens the image (from any of its files) as one stream of media bytes. */
+  open(path: string, options?: OpenOptions): MediaImage;
+  /** Starts a new image under temporary names (never over an existing file). */
+  create(layout: ImageLayout, options: CreateOptions): Promise<ImageWriter>;
+  /** Formats that can go on after an interruption: reopen the partial files and cut them back to `offset`. */
+  resume?(layout: ImageLayout, offset: number): ImageWriter;
+  /** Bytes present in the partial files of an interrupted run (for resume). */
+  partialBytes?(layout: ImageLayout): number;
+  /** What the image says about itself, read without hashing (custos info). */
+  describe?(path: string): { kind: N } & Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
+import type { FormatName } from '../formats/registry';
 import type { HashSet } from '../hash/hashset';
 import { assertSchema, readValidatedJson } from '../schema';
 import type { SourceInfo, SourceMount } from '../source/info';
@@ -61,7 +62,7 @@ export interface AcquisitionManifest {
   source: SourceInfo;
   writeBlock: WriteBlockRecord & { mountsAtStart: SourceMount[] };
   acquisition: {
-    format: 'raw' | 'split' | 'e01';
+    format: FormatName;
     splitSize?: number;
     compression?: 'none' | 'fast' | 'best';
     segmentSize?: number;

@@ -4,9 +4,6 @@ import { CustosError, fromFsError } from '../errors';
 /** What a readable evidence path turned out to be. */
 export type SourceKind = 'file' | 'block-device';
 
-/** Size of the reads that stream evidence: 4 MiB measured fastest here (NOTES.md: beats 1 and 16 MiB). */
-export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
-
 /** Classifies a stat result, or explains why the path cannot be read as evidence. */
 export function classify(path: string, st: Stats): SourceKind {
   if (st.isFile()) return 'file';

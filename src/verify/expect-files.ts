@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CustosError, isCustosError } from '../errors';
-import { findSegments } from '../formats/raw';
+import { findSegments } from '../formats/split-naming';
 import { readBoundedFile } from '../fsutil';
 import { type Algorithm, ALGORITHM_INFO, ALGORITHMS } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';

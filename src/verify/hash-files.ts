@@ -1,16 +1,17 @@
+import { statSync } from 'node:fs';
+import { openImage } from '../formats/registry';
 import { type Algorithm, ALGORITHM_INFO } from '../hash/algorithms';
-import { hashStream } from '../stream/pipeline';
 import type { HashSet } from '../hash/hashset';
-import { checkReadable, DEFAULT_CHUNK_SIZE, type SourceKind } from '../source/file';
+import { checkReadable, type SourceKind } from '../source/file';
 import { describeSource } from '../source/info';
 import { SourceReader } from '../source/reader';
-import { openImage } from '../source/image';
+import { digest } from '../stream/digest';
 
 /** The hashes of one file, as `custos hash --json` reports them. */
 export interface FileHashes {
   path: string;
-  /** What was hashed: a file's or device's bytes, or the media inside an E01. */
-  kind: SourceKind | 'e01-media';
+  /** What was hashed: a file's or device's bytes, or the media inside an image (e01-media, split-media). */
+  kind: SourceKind | `${string}-media`;
   /** Bytes hashed, which for a block device is its full size. */
   size: number;
   hashes: HashSet;
@@ -18,40 +19,44 @@ export interface FileHashes {
 
 export interface HashFilesOptions {
   chunkSize?: number;
-  /** Hash the media inside E01 files rather than the files themselves. */
+  /** Hash the media inside images (E01, split sets) rather than the files themselves. */
   media?: boolean;
-  /** Called after each chunk with the bytes done for the current file. */
-  onProgress?: (path: string, bytesDone: number) => void;
+  /** Called after each chunk with the bytes done for the current file and its total. */
+  onProgress?: (path: string, bytesDone: number, total: number) => void;
 }
 
-/** Hashes one file or block device with every algorithm in a single streaming pass. */
-export async function hashFile(
-  path: string,
-  algorithms: readonly Algorithm[],
-  options: HashFilesOptions = {},
-): Promise<FileHashes> {
-  if (options.media && /\.e01$/i.test(path)) {
-    // The media inside an E01, as ewfverify hashes it: what the evidence was, not its container.
+/** How many bytes hashFile will read for `path`: a device's or file's size, or an image's media size with `media`. */
+export function hashedSize(path: string, media = false): number {
+  if (media && statSync(path).isFile()) {
     const image = openImage(path);
     try {
-      const r = await hashStream(image, algorithms, { end: image.size, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE, onProgress: (p) => options.onProgress?.(path, p.bytesDone) });
-      return { path, kind: 'e01-media', size: r.bytesDone, hashes: r.hashes };
+      return image.format === 'raw' ? describeSource(path).sizeBytes : image.size;
     } finally {
       image.close();
     }
   }
+  return describeSource(path).sizeBytes;
+}
+
+/**
+ * Hashes one file or block device with every algorithm in a single streaming pass. With `media`,
+ * an image file (detected by content: E01, a split set from any segment) is hashed as the media it
+ * holds, as ewfverify hashes an E01: what the evidence was, not its container.
+ */
+export async function hashFile(path: string, algorithms: readonly Algorithm[], options: HashFilesOptions = {}): Promise<FileHashes> {
+  if (options.media && statSync(path).isFile()) {
+    const image = openImage(path);
+    if (image.format !== 'raw') {
+      const size = image.size;
+      const r = await digest(image, size, algorithms, { chunkSize: options.chunkSize, onProgress: (p) => options.onProgress?.(path, p.bytesDone, size) });
+      return { path, kind: `${image.format}-media`, size: r.bytes, hashes: r.hashes };
+    }
+    image.close();
+  }
   const info = describeSource(path);
   const source = SourceReader.open(path, { retries: 0, sectorSize: info.logicalSectorSize, recover: false });
-  try {
-    const r = await hashStream(source, algorithms, {
-      end: info.sizeBytes,
-      chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
-      onProgress: (p) => options.onProgress?.(path, p.bytesDone),
-    });
-    return { path, kind: info.kind, size: r.bytesDone, hashes: r.hashes };
-  } finally {
-    source.close();
-  }
+  const r = await digest(source, info.sizeBytes, algorithms, { chunkSize: options.chunkSize, onProgress: (p) => options.onProgress?.(path, p.bytesDone, info.sizeBytes) });
+  return { path, kind: info.kind, size: r.bytes, hashes: r.hashes };
 }
 
 /**

@@ -1,42 +1,28 @@
+/**
+ * Verification: an image (from its manifest, a bare image of any registered format, or against
+ * given or recorded hashes) re-hashed through the stream engine, every segment and hash window
+ * compared, damage listed, and optionally the source re-read.
+ */
 import { existsSync, statSync } from 'node:fs';
-import { sha256Hex } from '../custody/canonical';
-import { readBoundedFile } from '../fsutil';
 import { basename, dirname, join } from 'node:path';
-import { hashStream, type PipelineProgress } from '../stream/pipeline';
-import { CustosBug, CustosError, printable } from '../errors';
-import type { DamagedRange } from '../formats/types';
-import { type ExpectSource, resolveExpected } from './expect-files';
-
-export { parseExpected } from './expect-files';
+import { sha256Hex } from '../custody/canonical';
+import { CustosError, printable } from '../errors';
+import { FORMATS, formatByName, openImage } from '../formats/registry';
+import { type ByteRange, type DamagedRange } from '../formats/types';
+import { readBoundedFile } from '../fsutil';
 import { type Algorithm, ALGORITHM_INFO, ALGORITHMS } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { type AcquisitionManifest, readManifest } from '../manifest/manifest';
-import { DEFAULT_CHUNK_SIZE } from '../source/file';
-import { openImage } from '../source/image';
-import { hashFile } from './hash-files';
 import { describeSource } from '../source/info';
 import { SourceReader } from '../source/reader';
-import { type ByteRange } from '../formats/types';
+import { digest } from '../stream/digest';
+import type { PipelineProgress } from '../stream/pipeline';
+import { allMatch, compareHashes, type HashComparison } from './compare';
+import { type ExpectSource, resolveExpected } from './expect-files';
+import { hashFile } from './hash-files';
 
-/** One algorithm's expected and computed value. */
-export interface HashComparison {
-  algorithm: Algorithm;
-  expected: string;
-  actual: string;
-  match: boolean;
-}
-
-/** Compares every algorithm present in both sets; an algorithm missing from `actual` is a bug. */
-export function compareHashes(expected: HashSet, actual: HashSet): HashComparison[] {
-  return ALGORITHMS.filter((a) => expected[a] !== undefined).map((algorithm) => {
-    const e = expected[algorithm]!.toLowerCase();
-    const a = actual[algorithm];
-    if (a === undefined) throw new CustosBug(`compareHashes: ${algorithm} was not computed`);
-    return { algorithm, expected: e, actual: a, match: e === a };
-  });
-}
-
-export const allMatch = (c: readonly HashComparison[]) => c.length > 0 && c.every((x) => x.match);
+export { allMatch, compareHashes, type HashComparison } from './compare';
+export { parseExpected } from './expect-files';
 
 export interface ImageHashResult {
   files: { path: string; size: number }[];
@@ -45,7 +31,7 @@ export interface ImageHashResult {
   segments: HashSet[];
   /** Digests of each window, when a window size was asked for. */
   windows: HashSet[];
-  /** Damage found in an E01 read with tolerateDamage. */
+  /** Damage found in an image read with tolerateDamage. */
   damage?: { count: number; ranges: DamagedRange[] };
   durationSeconds: number;
 }
@@ -56,38 +42,33 @@ export interface ProgressHooks {
 }
 
 /**
- * Re-hashes an image from its files: per-segment digests for split images, per-window digests
- * with `windowSize`, and with `tolerateDamage` an E01's damaged chunks listed instead of stopping
- * at the first (their hashes cover what could be read, as ewfverify's do).
+ * Re-hashes an image of any registered format from its files: per-segment digests for split
+ * images, per-window digests with `windowSize`, and with `tolerateDamage` damaged parts listed
+ * instead of stopping at the first (their hashes cover what could be read, as ewfverify's do).
  */
 export async function hashImage(
   path: string,
   algorithms: readonly Algorithm[],
   o: ProgressHooks & { segmentSize?: number; windowSize?: number; tolerateDamage?: boolean } = {},
 ): Promise<ImageHashResult> {
-  const now = o.now ?? Date.now;
-  const t0 = now();
   const image = openImage(path, { tolerateDamage: o.tolerateDamage });
-  try {
-    const r = await hashStream(image, algorithms, {
-      end: image.size,
-      chunkSize: DEFAULT_CHUNK_SIZE,
-      segmentSize: o.segmentSize,
-      windowSize: o.windowSize,
-      onProgress: (p) => o.onProgress?.('verify image', image.size, p),
-    });
-    return {
-      files: [...image.parts],
-      size: image.size,
-      hashes: r.hashes,
-      segments: r.segments,
-      windows: r.windows,
-      ...(image.damage && image.damage.count > 0 ? { damage: { count: image.damage.count, ranges: [...image.damage.ranges] } } : {}),
-      durationSeconds: (now() - t0) / 1000,
-    };
-  } finally {
-    image.close();
-  }
+  const { parts, size } = image;
+  const r = await digest(image, size, algorithms, {
+    segmentSize: o.segmentSize,
+    windowSize: o.windowSize,
+    now: o.now,
+    onProgress: (p) => o.onProgress?.('verify image', size, p),
+  });
+  const damage = image.damage;
+  return {
+    files: [...parts],
+    size,
+    hashes: r.hashes,
+    segments: r.segments,
+    windows: r.windows,
+    ...(damage && damage.count > 0 ? { damage: { count: damage.count, ranges: [...damage.ranges] } } : {}),
+    durationSeconds: r.durationSeconds,
+  };
 }
 
 export interface SourceHashResult {
@@ -103,21 +84,10 @@ export async function hashSourceAgain(
   algorithms: readonly Algorithm[],
   o: ProgressHooks & { retries: number; maxRate?: number } = { retries: 2 },
 ): Promise<SourceHashResult> {
-  const now = o.now ?? Date.now;
-  const t0 = now();
   const info = describeSource(path);
   const reader = SourceReader.open(path, { retries: o.retries, sectorSize: info.logicalSectorSize, resumable: false });
-  try {
-    const r = await hashStream(reader, algorithms, {
-      end: info.sizeBytes,
-      chunkSize: DEFAULT_CHUNK_SIZE,
-      maxRate: o.maxRate,
-      onProgress: (p) => o.onProgress?.('verify source', info.sizeBytes, p),
-    });
-    return { hashes: r.hashes, readErrors: r.readErrors.map((x) => ({ ...x })), size: info.sizeBytes, durationSeconds: (now() - t0) / 1000 };
-  } finally {
-    reader.close();
-  }
+  const r = await digest(reader, info.sizeBytes, algorithms, { maxRate: o.maxRate, now: o.now, onProgress: (p) => o.onProgress?.('verify source', info.sizeBytes, p) });
+  return { hashes: r.hashes, readErrors: r.readErrors, size: info.sizeBytes, durationSeconds: r.durationSeconds };
 }
 
 /** What `custos verify` found. */
@@ -153,18 +123,21 @@ export interface VerifyOptions extends ProgressHooks {
   retries?: number;
 }
 
-function storedE01Hashes(path: string): HashSet {
-  const s = openImage(path);
+/** The hashes an image records about its own media (E01: MD5 and SHA-1), read without hashing. */
+function storedHashes(path: string): HashSet {
+  const image = openImage(path);
   try {
-    return { ...(s.e01?.stored.md5 ? { md5: s.e01.stored.md5 } : {}), ...(s.e01?.stored.sha1 ? { sha1: s.e01.stored.sha1 } : {}) };
+    return image.storedHashes;
   } finally {
-    s.close();
+    image.close();
   }
 }
 
-/** The manifest beside an image file: BASE.manifest.json for BASE.raw, BASE.001 or BASE.E01. */
+/** The manifest beside an image file: BASE.manifest.json for BASE.raw, BASE.001, BASE.E01… (each format's extensions). */
 export function manifestBeside(imagePath: string): string | undefined {
-  const base = basename(imagePath).replace(/\.(raw|dd|img|\d{3,}|e01)$/i, '');
+  const name = basename(imagePath);
+  const ext = FORMATS.flatMap((f) => f.extensions).find((e) => e.test(name));
+  const base = ext ? name.replace(ext, '') : name;
   const candidate = join(dirname(imagePath), `${base}.manifest.json`);
   return existsSync(candidate) ? candidate : undefined;
 }
@@ -176,8 +149,8 @@ export function manifestBeside(imagePath: string): string | undefined {
 export async function verifyTarget(target: string, o: VerifyOptions = {}): Promise<VerifyResult> {
   const manifestPath = target.endsWith('.json') ? target : manifestBeside(target);
   const manifest: AcquisitionManifest | undefined = manifestPath ? readManifest(manifestPath) : undefined;
-  // An E01 carries its own MD5/SHA-1 (digest and hash sections): what it claims is what it is checked against.
-  const stored: HashSet = !manifest && /\.e01$/i.test(target) ? storedE01Hashes(target) : {};
+  // A container that records its own hashes (E01: MD5, SHA-1) is checked against what it claims.
+  const stored: HashSet = manifest ? {} : storedHashes(target);
   const given = o.expectValues && o.expectValues.length > 0 ? resolveExpected(o.expectValues, target) : undefined;
   const expected: HashSet = { ...stored, ...(manifest?.hashes ?? {}), ...(o.expected ?? {}), ...(given?.expected ?? {}) };
   if (Object.keys(expected).length === 0) {
@@ -213,9 +186,8 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
     }
     first = join(dir, manifest.outputs[0]!.name);
   }
-  const segmentSize = manifest?.acquisition.format === 'split' ? manifest.acquisition.splitSize : undefined;
-  // A manifest's E01 outputs are read through the E01 reader: give it the first segment.
-  if (manifest?.acquisition.format === 'e01') first = join(dirname(manifestPath!), manifest.outputs[0]!.name);
+  const format = manifest ? formatByName(manifest.acquisition.format) : undefined;
+  const segmentSize = manifest?.acquisition.splitSize;
   const recordedWindows = manifest && manifestPath ? readWindows(manifest, manifestPath) : undefined;
   const image = await hashImage(first, compute, { ...o, segmentSize, windowSize: recordedWindows?.windowSize, tolerateDamage: true });
   if (manifest && image.files.length !== manifest.outputs.length) {
@@ -226,8 +198,8 @@ export async function verifyTarget(target: string, o: VerifyOptions = {}): Promi
   }
   const comparisons = compareHashes(expected, image.hashes);
   let segments: { name: string; comparisons: HashComparison[] }[] | undefined;
-  if (manifest && manifest.acquisition.format === 'e01') {
-    // E01 segment files carry their own container hashes in the manifest.
+  if (manifest && format && !format.filesHoldMedia) {
+    // A container's files carry their own hashes in the manifest (an E01 segment is not media).
     segments = [];
     for (const f of manifest.outputs) {
       const algs = ALGORITHMS.filter((a) => f.hashes[a] !== undefined);

@@ -8,7 +8,7 @@ import { workerScript } from '../../workers';
 import type { CompressReply, CompressRequest } from './compress-worker';
 import { CustosBug, CustosError, fromFsError } from '../../errors';
 import { createExclusive, renameIntoPlace, syncDir } from '../../fsutil';
-import { PARTIAL_SUFFIX } from '../raw';
+import { PARTIAL_SUFFIX } from '../files';
 import type { ImageSummary, ImageWriter, OutputFile } from '../types';
 import { type E01HeaderInfo, header2Section, headerSection } from './header';
 import {

@@ -5,7 +5,7 @@ import { acquire, type AcquireOptions } from '../../../src/acquire/acquire';
 import { CustosError } from '../../../src/errors';
 import { readManifest } from '../../../src/manifest/manifest';
 import { schemaProblems } from '../../../src/schema';
-import { DEFAULT_CHUNK_SIZE } from '../../../src/source/file';
+import { DEFAULT_CHUNK_SIZE } from '../../../src/stream/pipeline';
 import { digestOf, fixedEnvironment, makeTempDir, pseudoRandomBytes, sameBytes, SAMPLE_IMAGE, tool } from '../../helpers';
 
 let tmp: ReturnType<typeof makeTempDir>;

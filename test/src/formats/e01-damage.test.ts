@@ -486,6 +486,6 @@ describe('segment files', () => {
     symlinkSync('/dev/zero', zero);
     expect((await failure(() => new E01Source(zero))).message).toContain('a character device');
     const cli = spawnSync(process.execPath, [join(__dirname, '../../../bin/run.js'), 'info', fifo], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_ENV: 'production' } });
-    expect([cli.status, cli.stderr]).toEqual([3, expect.stringContaining('a pipe (FIFO)')]);
+    expect([cli.status, cli.stderr]).toEqual([3, expect.stringMatching(/a pipe \(FIFO\)|is not a regular file or block device/)]);
   });
 });

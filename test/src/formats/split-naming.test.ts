@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustosError, isCustosError } from '../../../src/errors';
-import { findSegments, imageFileNames } from '../../../src/formats/raw';
+import { imageFileNames } from '../../../src/formats/files';
+import { findSegments } from '../../../src/formats/split-naming';
 import { hasTool, makeTempDir, ROOT } from '../../helpers';
 
-// The real module object, so that a spy sees the calls src/formats/raw.ts makes.
+// The real module object, so that a spy sees the calls src/formats/split-naming.ts makes.
 const fs: typeof import('node:fs') = require('node:fs');
 
 const NAMES = join(ROOT, 'test', 'fixtures', 'expect', 'split-names');

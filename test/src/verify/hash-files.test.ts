@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CustosError } from '../../../src/errors';
 import { ALGORITHMS } from '../../../src/hash/algorithms';
-import { DEFAULT_CHUNK_SIZE } from '../../../src/source/file';
+import { DEFAULT_CHUNK_SIZE } from '../../../src/stream/pipeline';
 import { formatHashLines, hashFile, hashFiles } from '../../../src/verify/hash-files';
 import { digestOf, hasTool, isRoot, makeTempDir, pseudoRandomBytes, SAMPLE_IMAGE, tool } from '../../helpers';
 
