@@ -127,6 +127,19 @@ export async function acquisitionReport(manifestPath: string, o: ReportOptions =
   for (const { s, n } of unmatched.slice(0, 3)) banner(doc, 'PARTIAL IMAGE NO LONGER MATCHED THE SOURCE', COLORS.bad, resumeMismatchText(s, n));
   if (unmatched.length > 3) paragraph(doc, `… and ${plural(unmatched.length - 3, 'more session')} whose partial image no longer matched the source: see "Sessions".`, { color: COLORS.bad, size: 9 });
 
+  const parent = m.derivedFrom;
+  if (parent) {
+    banner(doc, 'DERIVED COPY — NOT AN ACQUISITION', COLORS.accent, `Converted by custos from the ${parent.format} image ${parent.path}; every media hash was checked against its record (${parent.recordedBy ?? 'record'}) before the files were named.`);
+    heading(doc, 'Derived from');
+    keyValues(doc, [
+      ['Parent image', parent.path],
+      ['Parent format', parent.format],
+      ['Parent record', parent.manifest ? `${parent.manifest.path} (SHA-256 ${parent.manifest.sha256})` : parent.recordedBy],
+      ['Parent files', parent.files.map((f) => `${f.path} (${grouped(f.size)} bytes)`).slice(0, 20).join('\n') + (parent.files.length > 20 ? `\n… and ${parent.files.length - 20} more` : '')],
+    ]);
+    hashRows(doc, parent.hashes, LABELS);
+  }
+
   heading(doc, 'Case');
   keyValues(doc, [
     ['Case number', m.case.caseNumber],

@@ -7,6 +7,7 @@ import type { Algorithm } from './hash/algorithms';
 import { describeSource, type SourceInfo } from './source/info';
 import { protectSource } from './source/evidence';
 import { detectFormat } from './formats/registry';
+import { convert, type ConvertOptions, type ConvertResult } from './convert/convert';
 import { type FileHashes, hashFiles, type HashFilesOptions } from './verify/hash-files';
 import { verifyTarget, type VerifyOptions, type VerifyResult } from './verify/verify';
 import { sha256Hex } from './custody/canonical';
@@ -79,6 +80,28 @@ export function acquisitionDetails(source: string, r: AcquireResult): Record<str
     ...(r.manifest.time.sessions.length > 1 ? { sessions: r.manifest.time.sessions.length } : {}),
     ...(r.resumeCheck ? { resumeCheck: r.resumeCheck } : {}),
   };
+}
+
+/** Converts an image, recording the derived copy (its parent, the checked hashes, the new files) as a convert entry. */
+export async function convertRecorded(o: ConvertOptions, c?: Custody): Promise<ConvertResult> {
+  const r = await convert({ ...o, env: o.env ?? c?.env });
+  if (c) {
+    const outputs = r.outputs.map((f) => ({ path: f.path, size: f.size, hashes: f.hashes }));
+    await record(c, {
+      action: 'convert',
+      evidence: [r.manifest.case.evidenceNumber ?? o.input],
+      details: {
+        input: o.input,
+        from: r.parent.format,
+        to: o.to,
+        parent: { path: r.parent.path, hashes: r.parent.hashes, recordedBy: r.parent.recordedBy, ...(r.parent.manifest ? { manifest: r.parent.manifest } : {}) },
+        hashes: r.hashes,
+        outputs: outputs.length <= MAX_LISTED ? outputs : { count: outputs.length, bytes: outputs.reduce((n, f) => n + f.size, 0), first: outputs.slice(0, MAX_LISTED) },
+        manifest: { path: r.manifestPath, sha256: sha256Hex(readBoundedFile(r.manifestPath, 'manifest')) },
+      },
+    });
+  }
+  return r;
 }
 
 /** Verifies, recording the result (each algorithm's comparison) as a verify entry. */

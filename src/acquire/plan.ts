@@ -93,8 +93,12 @@ export const MAX_IMAGE_FILES = 100_000;
 export const MAX_HASH_WINDOWS = 200_000;
 
 /** Refuses segment and window sizes that would make an absurd number of files or windows, before anything is written. */
-function checkSizes(o: AcquireOptions, info: SourceInfo, splitSize: number): void {
-  const size = info.sizeBytes;
+export function checkSizes(
+  o: { format: FormatName; segmentSize?: number; windowSize?: number },
+  media: { sizeBytes: number; logicalSectorSize: number },
+  splitSize: number,
+): void {
+  const size = media.sizeBytes;
   const files = (each: number) => Math.max(1, Math.ceil(size / each));
   if (o.format === 'split') {
     if (!Number.isSafeInteger(splitSize) || splitSize < MIN_SEGMENT_BYTES) {
@@ -111,7 +115,7 @@ function checkSizes(o: AcquireOptions, info: SourceInfo, splitSize: number): voi
   }
   const w = o.windowSize ?? 0;
   if (w > 0) {
-    const sector = info.logicalSectorSize;
+    const sector = media.logicalSectorSize;
     if (!Number.isSafeInteger(w) || w < sector || w % sector !== 0) {
       throw new CustosError('USAGE', `--hash-window ${w} is not a whole number of ${sector}-byte sectors`, { hint: 'Use a window such as 1MiB or 64MiB.' });
     }

@@ -24,6 +24,7 @@ export type LedgerAction =
   | 'acquire-start'
   | 'acquire-complete'
   | 'acquire-failed'
+  | 'convert'
   | 'verify'
   | 'hash'
   | 'info'

@@ -78,6 +78,15 @@ export interface AcquisitionManifest {
   hashWindows?: { windowSize: number; count: number; file: string; sha256: string };
   readErrors: ReadErrorRecord[];
   outputs: { name: string; size: number; hashes: HashSet }[];
+  /** A derived copy (custos convert): the image it was made from. */
+  derivedFrom?: {
+    path: string;
+    format: string;
+    hashes: HashSet;
+    recordedBy?: 'manifest' | 'container' | 'expected-values';
+    manifest?: { path: string; sha256: string };
+    files: { path: string; size: number }[];
+  };
   verification: { image?: VerificationCheck; source?: VerificationCheck };
   rateSamples: { seconds: number; bytes: number }[];
 }
