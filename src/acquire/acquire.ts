@@ -19,7 +19,6 @@ import { alignmentError, type PipelineProgress, runPipeline } from '../stream/pi
 import { SlotRing } from '../stream/ring';
 import { toolInfo } from '../tool';
 import { compareHashes } from '../verify/compare';
-import { DEFAULT_SEGMENT_SIZE } from '../formats/e01/writer';
 import { openImage } from '../formats/registry';
 import { Checkpoints, loadJournal, rangesBelow, removeJournal, type ResumeJournal, sourceIdentity } from './journal';
 import { type AcquireOptions, type AcquireResult, plan, type Plan, type ResumeCheck } from './plan';
@@ -27,7 +26,7 @@ import { RateSampler } from './progress';
 import { iso, outputsOf, readErrorRecords, round3, runRecord, verificationCheck, writeWindows } from './record';
 import { checkSameAcquisition, completeCommit, replayPartial, stoppedWhileCommitting } from './resume';
 
-export { DEFAULT_SPLIT_SIZE, defaultBaseName, MAX_HASH_WINDOWS, MAX_IMAGE_FILES, MIN_SEGMENT_BYTES, safeName } from './plan';
+export { DEFAULT_SPLIT_SIZE, defaultBaseName, MAX_HASH_WINDOWS, safeName } from './plan';
 export type { AcquireOptions, AcquireResult, ResumeCheck } from './plan';
 
 /** Slots in the acquisition ring: 8 × 4 MiB measured best here (NOTES.md). */
@@ -222,8 +221,7 @@ export async function acquire(options: AcquireOptions): Promise<AcquireResult> {
       writeBlock,
       acquisition: {
         format: o.format,
-        ...(o.format === 'split' ? { splitSize: p.layout.splitSize } : {}),
-        ...(o.format === 'e01' ? { compression: o.compression ?? 'fast', segmentSize: o.segmentSize ?? DEFAULT_SEGMENT_SIZE } : {}),
+        ...p.format.settings(p.layout, o),
         chunkSize: p.chunkSize,
         sectorSize: info.logicalSectorSize,
         retries: o.retries,

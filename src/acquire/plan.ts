@@ -4,7 +4,7 @@
  * registry, the output names, and the settings a resume must repeat.
  */
 import { basename, extname, join, resolve } from 'node:path';
-import { CustosError } from '../errors';
+import { CustosError, isCustosError } from '../errors';
 import { ALGORITHMS, type Algorithm } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { type Environment, systemEnvironment } from '../host';
@@ -85,45 +85,21 @@ export function defaultBaseName(source: string, evidenceNumber?: string): string
   return safeName(b.slice(0, b.length - extname(b).length) || b);
 }
 
-/** Smallest --split-size and --segment-size: below it a disk becomes millions of files (--split-size 100 made two million). */
-export const MIN_SEGMENT_BYTES = 1024 * 1024;
-/** Most files one image may be split into. */
-export const MAX_IMAGE_FILES = 100_000;
 /** Most hash windows one acquisition records (the windows file stays well under the size custos reads back). */
 export const MAX_HASH_WINDOWS = 200_000;
 
-/** Refuses segment and window sizes that would make an absurd number of files or windows, before anything is written. */
-export function checkSizes(
-  o: { format: FormatName; segmentSize?: number; windowSize?: number },
-  media: { sizeBytes: number; logicalSectorSize: number },
-  splitSize: number,
-): void {
-  const size = media.sizeBytes;
-  const files = (each: number) => Math.max(1, Math.ceil(size / each));
-  if (o.format === 'split') {
-    if (!Number.isSafeInteger(splitSize) || splitSize < MIN_SEGMENT_BYTES) {
-      throw new CustosError('USAGE', `--split-size ${splitSize} bytes is below the minimum of 1 MiB`, { hint: 'Use a size such as 650MiB, 2GiB (the default) or 4GB.' });
-    }
-    if (files(splitSize) > MAX_IMAGE_FILES) {
-      throw new CustosError('USAGE', `--split-size ${splitSize} would split ${size} bytes into ${files(splitSize)} files, more than ${MAX_IMAGE_FILES}`, {
-        hint: `Use a --split-size of at least ${Math.ceil(size / MAX_IMAGE_FILES)} bytes.`,
-      });
-    }
+/** Refuses a hash-window size that is not whole sectors or would make an absurd number of windows. */
+export function checkWindowSize(w: number, media: { sizeBytes: number; logicalSectorSize: number }): void {
+  if (w <= 0) return;
+  const sector = media.logicalSectorSize;
+  if (!Number.isSafeInteger(w) || w < sector || w % sector !== 0) {
+    throw new CustosError('USAGE', `--hash-window ${w} is not a whole number of ${sector}-byte sectors`, { hint: 'Use a window such as 1MiB or 64MiB.' });
   }
-  if (o.format === 'e01' && o.segmentSize !== undefined && (!Number.isSafeInteger(o.segmentSize) || o.segmentSize < MIN_SEGMENT_BYTES)) {
-    throw new CustosError('USAGE', `--segment-size ${o.segmentSize} bytes is below the minimum of 1 MiB`, { hint: 'Use 650MiB, 1.4GiB (the default), 2GiB…' });
-  }
-  const w = o.windowSize ?? 0;
-  if (w > 0) {
-    const sector = media.logicalSectorSize;
-    if (!Number.isSafeInteger(w) || w < sector || w % sector !== 0) {
-      throw new CustosError('USAGE', `--hash-window ${w} is not a whole number of ${sector}-byte sectors`, { hint: 'Use a window such as 1MiB or 64MiB.' });
-    }
-    if (files(w) > MAX_HASH_WINDOWS) {
-      throw new CustosError('USAGE', `--hash-window ${w} would make ${files(w)} windows over ${size} bytes, more than ${MAX_HASH_WINDOWS}`, {
-        hint: `Use a window of at least ${Math.ceil(size / MAX_HASH_WINDOWS / sector) * sector} bytes.`,
-      });
-    }
+  const windows = Math.max(1, Math.ceil(media.sizeBytes / w));
+  if (windows > MAX_HASH_WINDOWS) {
+    throw new CustosError('USAGE', `--hash-window ${w} would make ${windows} windows over ${media.sizeBytes} bytes, more than ${MAX_HASH_WINDOWS}`, {
+      hint: `Use a window of at least ${Math.ceil(media.sizeBytes / MAX_HASH_WINDOWS / sector) * sector} bytes.`,
+    });
   }
 }
 
@@ -144,19 +120,19 @@ export interface Plan {
 
 /** Describes the source and checks the request; refuses what cannot be done, before anything happens. */
 export function plan(options: AcquireOptions): Plan {
-  // EWF stores MD5 and SHA-1 in its digest section, so an E01 acquisition always computes both.
-  const o: AcquireOptions =
-    options.format === 'e01' ? { ...options, algorithms: ALGORITHMS.filter((a) => a === 'md5' || a === 'sha1' || options.algorithms.includes(a)) } : options;
-  const format = formatByName(o.format);
+  const format = formatByName(options.format);
+  // A container that stores hashes of its own (E01: MD5, SHA-1) gets them computed whatever --hash says.
+  const o: AcquireOptions = { ...options, algorithms: ALGORITHMS.filter((a) => options.algorithms.includes(a) || (format.requiredAlgorithms as readonly string[]).includes(a)) };
   const info = describeSource(o.source, { hiddenAreas: true });
-  if (o.format === 'e01' && info.sizeBytes % info.logicalSectorSize !== 0) {
-    throw new CustosError('INVALID_INPUT', `${o.source}: ${info.sizeBytes} bytes is not a whole number of ${info.logicalSectorSize}-byte sectors, and E01 stores whole sectors only`, {
-      path: o.source,
-      hint: 'Acquire it as --format raw or split, which keep every byte (ewfacquire would silently drop the last partial sector).',
-    });
-  }
   const splitSize = o.splitSize ?? DEFAULT_SPLIT_SIZE;
-  checkSizes(o, info, splitSize);
+  const layoutFor = (dir: string, base: string) => ({ dir, base, format: o.format, splitSize, totalSize: info.sizeBytes });
+  try {
+    format.check(layoutFor('', ''), { sectorSize: info.logicalSectorSize, segmentSize: o.segmentSize });
+  } catch (err) {
+    if (isCustosError(err) && err.code === 'INVALID_INPUT') throw new CustosError(err.code, `${o.source}: ${err.message}`, { path: o.source, hint: err.hint });
+    throw err;
+  }
+  checkWindowSize(o.windowSize ?? 0, info);
   const outDir = resolve(o.outDir);
   const base = o.name ? safeName(o.name) : defaultBaseName(o.source, o.case?.evidenceNumber);
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -168,7 +144,7 @@ export function plan(options: AcquireOptions): Plan {
     format,
     resumable: format.resume !== undefined,
     chunkSize,
-    layout: { dir: outDir, base, format: o.format, splitSize, totalSize: info.sizeBytes },
+    layout: layoutFor(outDir, base),
     paths: {
       outDir,
       manifest: join(outDir, `${base}.manifest.json`),
@@ -177,7 +153,7 @@ export function plan(options: AcquireOptions): Plan {
     },
     settings: {
       format: o.format,
-      splitSize: o.format === 'split' ? splitSize : 0,
+      splitSize: format.mediaSegmentSize(layoutFor(outDir, base)),
       algorithms: o.algorithms,
       windowSize: o.windowSize ?? 0,
       chunkSize,

@@ -9,9 +9,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { CustosError } from '../errors';
 import { sha256Hex } from '../custody/canonical';
 import { readErrorRecords } from '../acquire/record';
-import { checkSizes, DEFAULT_SPLIT_SIZE, safeName } from '../acquire/plan';
+import { DEFAULT_SPLIT_SIZE, safeName } from '../acquire/plan';
 import { RateSampler } from '../acquire/progress';
-import { DEFAULT_SEGMENT_SIZE } from '../formats/e01/writer';
 import { formatByName, type FormatName, openImage } from '../formats/registry';
 import type { ImageWriter, MediaImage } from '../formats/types';
 import { ensureDir, readBoundedFile, syncDir } from '../fsutil';
@@ -91,15 +90,15 @@ export async function convert(o: ConvertOptions): Promise<ConvertResult> {
         hint: 'Convert the BASE.manifest.json custos wrote, or give the media hashes with --expect md5=HEX (or another tool\'s hash record).',
       });
     }
-    const wanted = new Set<Algorithm>([...(o.algorithms ?? DEFAULT_ALGORITHMS), ...ALGORITHMS.filter((a) => recorded[a] !== undefined), ...(o.to === 'e01' ? (['md5', 'sha1'] as const) : [])]);
+    const wanted = new Set<Algorithm>([...(o.algorithms ?? DEFAULT_ALGORITHMS), ...ALGORITHMS.filter((a) => recorded[a] !== undefined), ...format.requiredAlgorithms]);
     const algorithms = ALGORITHMS.filter((a) => wanted.has(a));
     const splitSize = o.splitSize ?? DEFAULT_SPLIT_SIZE;
-    checkSizes({ format: o.to, segmentSize: o.segmentSize }, { sizeBytes: image.size, logicalSectorSize: image.sectorSize }, splitSize);
     const caseFields = parent.manifest?.case ?? image.caseFields;
     const outDir = resolve(o.outDir);
     const input = basename(parent.imagePath);
     const base = o.name ? safeName(o.name) : safeName(caseFields.evidenceNumber ?? (input.slice(0, input.length - extname(input).length) || input));
     const layout = { dir: outDir, base, format: o.to, splitSize, totalSize: image.size };
+    format.check(layout, { sectorSize: image.sectorSize, segmentSize: o.segmentSize });
     const manifestPath = join(outDir, `${base}.manifest.json`);
     for (const d of ensureDir(outDir)) events(`created output folder ${d}`);
     if (existsSync(manifestPath)) {
@@ -121,7 +120,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertResult> {
     });
     const ring = new SlotRing(format.filesHoldMedia ? 8 : 4, DEFAULT_CHUNK_SIZE);
     if (image.directFds.length > 0 && !ring.alignFor(image.directFds)) throw alignmentError(image.path);
-    hasher = new ParallelHasher(ring.buffer, algorithms, { segmentSize: o.to === 'split' ? splitSize : 0 });
+    hasher = new ParallelHasher(ring.buffer, algorithms, { segmentSize: format.mediaSegmentSize(layout) });
     const sampler = new RateSampler();
     const t0 = Date.now();
     const r = await runPipeline({
@@ -185,8 +184,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertResult> {
       },
       acquisition: {
         format: o.to,
-        ...(o.to === 'split' ? { splitSize } : {}),
-        ...(o.to === 'e01' ? { compression: o.compression ?? 'fast', segmentSize: o.segmentSize ?? DEFAULT_SEGMENT_SIZE } : {}),
+        ...format.settings(layout, o),
         chunkSize: DEFAULT_CHUNK_SIZE,
         sectorSize,
         retries: 0,

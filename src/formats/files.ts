@@ -14,6 +14,24 @@ import type { ByteRange, CaseFields, FormatName, ImageLayout, ImagePart, ImageWr
 
 const write = promisify(writeCb);
 const read = promisify(readCb);
+/** Smallest segment of a split image or E01 set: below it a disk becomes millions of files (--split-size 100 made two million). */
+export const MIN_SEGMENT_BYTES = 1024 * 1024;
+/** Most files one image may be split into. */
+export const MAX_IMAGE_FILES = 100_000;
+
+/** Refuses segment sizes out of bounds for media of `size` bytes (`flag` names the option in the message). */
+export function checkSegmentSize(flag: string, segmentSize: number, size: number): void {
+  if (!Number.isSafeInteger(segmentSize) || segmentSize < MIN_SEGMENT_BYTES) {
+    throw new CustosError('USAGE', `${flag} ${segmentSize} bytes is below the minimum of 1 MiB`, { hint: 'Use a size such as 650MiB, 2GiB or 4GB.' });
+  }
+  const files = Math.max(1, Math.ceil(size / segmentSize));
+  if (files > MAX_IMAGE_FILES) {
+    throw new CustosError('USAGE', `${flag} ${segmentSize} would split ${size} bytes into ${files} files, more than ${MAX_IMAGE_FILES}`, {
+      hint: `Use a ${flag} of at least ${Math.ceil(size / MAX_IMAGE_FILES)} bytes.`,
+    });
+  }
+}
+
 /** Suffix added while a file is being written; removed by the final rename. */
 export const PARTIAL_SUFFIX = '.partial';
 

@@ -7,6 +7,10 @@ export const rawFormat: ImageFormat<'raw'> = {
   description: 'raw: the media byte for byte in one file (BASE.raw)',
   filesHoldMedia: true,
   extensions: [/\.(raw|dd|img|bin)$/i],
+  requiredAlgorithms: [],
+  check: () => undefined,
+  mediaSegmentSize: () => 0,
+  settings: () => ({}),
   // The fallback: every file is a raw image of itself when nothing else recognises it.
   detect: () => true,
   open: (path, o = {}) => ImageSource.ofFiles(path, [path], 'raw', o),

@@ -2,7 +2,7 @@
  * Split raw images: the media cut into fixed-size files, BASE.001, BASE.002, … as custos writes
  * them, and read from any segment of the sets dc3dd, dcfldd and split(1) write (.000…, .aa…).
  */
-import { ImageSource, RawImageWriter } from './files';
+import { checkSegmentSize, ImageSource, RawImageWriter } from './files';
 import { findSegments } from './split-naming';
 import type { ImageFormat } from './types';
 
@@ -11,6 +11,10 @@ export const splitFormat: ImageFormat<'split'> = {
   description: 'split: the media in fixed-size files BASE.001, BASE.002, … (--split-size)',
   filesHoldMedia: true,
   extensions: [/\.(\d{3,}|[a-z]{2,})$/i],
+  requiredAlgorithms: [],
+  check: (layout) => checkSegmentSize('--split-size', layout.splitSize, layout.totalSize),
+  mediaSegmentSize: (layout) => layout.splitSize,
+  settings: (layout) => ({ splitSize: layout.splitSize }),
   // No signature: a file is a split segment when its name and its siblings say so.
   detect: (path) => findSegments(path).length > 1,
   open: (path, o = {}) => ImageSource.ofFiles(path, findSegments(path), 'split', o),

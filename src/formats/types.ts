@@ -163,6 +163,14 @@ export interface ImageFormat<N extends string = string> {
   readonly filesHoldMedia: boolean;
   /** File extensions it is written with, for messages and for telling when content and name disagree. */
   readonly extensions: readonly RegExp[];
+  /** Algorithms the container itself stores, which every image written in it computes (E01: MD5, SHA-1). */
+  readonly requiredAlgorithms: readonly ('md5' | 'sha1')[];
+  /** Refuses a layout it cannot write (segment sizes out of bounds, media not whole sectors), before anything is written. */
+  check(layout: ImageLayout, o: { sectorSize: number; segmentSize?: number }): void;
+  /** Bytes per file whose media hashes are taken separately (split segments); 0 when the files are not media pieces. */
+  mediaSegmentSize(layout: ImageLayout): number;
+  /** How it was written, for the manifest's acquisition record (split size; E01 compression and segment size). */
+  settings(layout: ImageLayout, o: { compression?: 'none' | 'fast' | 'best'; segmentSize?: number }): { splitSize?: number; compression?: 'none' | 'fast' | 'best'; segmentSize?: number };
   /** True when `head` (the first bytes, up to 512) and `path` say this is the format. */
   detect(path: string, head: Buffer): boolean;
   /** Opens the image (from any of its files) as one stream of media bytes. */

@@ -5,6 +5,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { CustosError } from '../../errors';
+import { checkSegmentSize } from '../files';
 import type { CaseFields, ImageFormat, MediaImage } from '../types';
 import { type E01Info, E01Source } from './reader';
 import { EVF_SIGNATURE } from './sections';
@@ -52,14 +53,21 @@ export const e01Format: ImageFormat<'e01'> = {
   description: 'e01: EnCase 6 style Expert Witness files BASE.E01, BASE.E02, … (libewf, EnCase, FTK, X-Ways, The Sleuth Kit read them)',
   filesHoldMedia: false,
   extensions: [/\.[Ee](\d{2}|[A-Za-z]{2})$/],
+  requiredAlgorithms: ['md5', 'sha1'],
+  check: (layout, o) => {
+    if (o.segmentSize !== undefined) checkSegmentSize('--segment-size', o.segmentSize, layout.totalSize);
+    if (layout.totalSize % o.sectorSize !== 0) {
+      throw new CustosError('INVALID_INPUT', `${layout.totalSize} bytes is not a whole number of ${o.sectorSize}-byte sectors, and E01 stores whole sectors only`, {
+        hint: 'Write it as raw or split, which keep every byte (ewfacquire would silently drop the last partial sector).',
+      });
+    }
+  },
+  mediaSegmentSize: () => 0,
+  settings: (_layout, o) => ({ compression: o.compression ?? 'fast', segmentSize: o.segmentSize ?? DEFAULT_SEGMENT_SIZE }),
   detect: (_path, head) => head.length >= EVF_SIGNATURE.length && head.subarray(0, EVF_SIGNATURE.length).equals(EVF_SIGNATURE),
   open: (path, o = {}) => asMedia(new E01Source(firstSegment(path), { tolerateDamage: o.tolerateDamage })),
   create: async (layout, o) => {
-    if (layout.totalSize % o.sectorSize !== 0) {
-      throw new CustosError('INVALID_INPUT', `${layout.totalSize} bytes is not a whole number of ${o.sectorSize}-byte sectors, and E01 stores whole sectors only`, {
-        hint: 'Write it as --format raw or split, which keep every byte (ewfacquire would silently drop the last partial sector).',
-      });
-    }
+    e01Format.check(layout, o);
     const c = o.caseFields ?? {};
     return E01Writer.create({
       dir: layout.dir,
