@@ -25,5 +25,5 @@ export * from './stream/pipeline';
 export * from './acquire/progress';
 export * from './verify/hash-files';
 export * from './verify/verify';
-export * from './verify/expect-files';
+export * from './verify/records';
 export * from './recorded';

@@ -5,9 +5,9 @@ import { basename, dirname, join } from 'node:path';
 import { hashStream, type PipelineProgress } from '../stream/pipeline';
 import { CustosBug, CustosError, printable } from '../errors';
 import type { DamagedRange } from '../formats/types';
-import { type ExpectSource, resolveExpected } from './expect-files';
+import { type ExpectSource, resolveExpected } from './records';
 
-export { parseExpected } from './expect-files';
+export { parseExpected } from './records';
 import { type Algorithm, ALGORITHM_INFO, ALGORITHMS } from '../hash/algorithms';
 import type { HashSet } from '../hash/hashset';
 import { type AcquisitionManifest, readManifest } from '../manifest/manifest';
