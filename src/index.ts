@@ -10,6 +10,8 @@ export * from './fsutil';
 export { classify, checkReadable, DEFAULT_CHUNK_SIZE, type SourceKind } from './source/file';
 export * from './source/info';
 export * from './source/device';
+export { type DeviceTransport, type MmcCardInfo, type UsbDeviceInfo, vpdSerial } from './source/device-identity';
+export { cleanText, SYSFS_READ_LIMIT } from './source/sysfs';
 export * from './source/evidence';
 export * from './source/hidden-areas';
 export * from './source/hdparm';
