@@ -24,7 +24,7 @@ import { alignmentError, DEFAULT_CHUNK_SIZE, type PipelineProgress, runPipeline 
 import { SlotRing } from '../stream/ring';
 import { toolInfo } from '../tool';
 import { allMatch, compareHashes, type HashComparison } from '../verify/compare';
-import { resolveExpected } from '../verify/expect-files';
+import { resolveExpected } from '../verify/records';
 import { manifestBeside } from '../verify/verify';
 import { iso, outputsOf, round3, runRecord } from '../acquire/record';
 

@@ -1,3 +1,4 @@
+/** Case metadata (schemas/case.schema.json) for a manifest: from a case file, with flags taking precedence. */
 import { readValidatedJson } from '../schema';
 import type { CaseMetadata } from './manifest';
 

@@ -1,3 +1,8 @@
+/**
+ * The acquisition manifest (schemas/acquisition-manifest.schema.json): what custos acquire records
+ * about an image, written beside it. Written only once the schema accepts it, read back only from a
+ * bounded regular file that the schema accepts.
+ */
 import type { FormatName } from '../formats/registry';
 import type { HashSet } from '../hash/hashset';
 import { assertSchema, readValidatedJson } from '../schema';

@@ -9,11 +9,15 @@
  * CONFIGURATION IDENTIFY), `hdparm -I` (IDENTIFY DEVICE), `nvme id-ns` and `nvme id-ctrl`
  * (Identify). None of them is ever given a value: nothing here can set a maximum address.
  *
- * Their output is outside data: every parser is bounded, never throws, and answers either with
- * numbers that passed consistency checks or with the reason it could not determine them.
+ * Their output is outside data: every parser (hdparm.ts, nvme-cli.ts; drive-tools.ts runs the
+ * tools) is bounded, never throws, and answers either with numbers that passed consistency checks
+ * or with the reason it could not determine them. This file holds the decisions: which devices can
+ * have a hidden area, which tools to ask for each transport, and what their answers add up to.
  */
-import { spawnSync } from 'node:child_process';
 import type { BlockDeviceInfo } from './device';
+import { type CommandRunner, failedRun, systemRunner } from './drive-tools';
+import { parseDcoIdentify, parseHdparmN, parseIdentifyDcoSupport } from './hdparm';
+import { parseNvmeIdCtrl, parseNvmeIdNs } from './nvme-cli';
 
 /** What the checks found, over all of them. */
 export type HiddenAreaStatus = 'none' | 'found' | 'not-applicable' | 'not-checked' | 'undetermined';
@@ -84,231 +88,6 @@ export interface HiddenAreas {
   nvme?: NvmeCapacityCheck;
 }
 
-/** What running a tool gave: its exit status and output, or why it could not run. */
-export interface CommandResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  /** Set when the tool did not run to the end. */
-  error?: 'not-installed' | 'timed-out' | 'too-much-output' | 'failed-to-start';
-}
-
-/** Runs a tool; injectable so tests can replay recorded outputs. */
-export type CommandRunner = (command: string, args: readonly string[]) => CommandResult;
-
-/** Tool output beyond this is not what these tools print: the parsers refuse it. */
-export const MAX_TOOL_OUTPUT = 1024 * 1024;
-/** A drive that does not answer an identify command within this is not waited for longer. */
-const TOOL_TIMEOUT_MS = 30_000;
-
-/** Runs `command` with a bounded output and time; sbin directories are searched too (hdparm lives there). */
-export const systemRunner: CommandRunner = (command, args) => {
-  const path = [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':');
-  const r = spawnSync(command, [...args], {
-    encoding: 'latin1',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: MAX_TOOL_OUTPUT,
-    timeout: TOOL_TIMEOUT_MS,
-    killSignal: 'SIGKILL',
-    env: { ...process.env, PATH: path, LC_ALL: 'C' },
-  });
-  const out = { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-  if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ...out, error: 'not-installed' };
-    if (code === 'ETIMEDOUT') return { ...out, error: 'timed-out' };
-    if (code === 'ENOBUFS') return { ...out, error: 'too-much-output' };
-    return { ...out, error: 'failed-to-start' };
-  }
-  return out;
-};
-
-type Parsed<T> = ({ ok: true } & T) | { ok: false; reason: string };
-
-const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
-
-/** A decimal count that must fit a JavaScript number exactly. */
-function safeCount(digits: string): number | undefined {
-  if (!/^\d{1,40}$/.test(digits)) return undefined;
-  const n = BigInt(digits);
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : undefined;
-}
-
-/** The first line of `text` that says something, cleaned and cut for a one-line reason. */
-export function firstMessage(text: string): string | undefined {
-  for (const raw of text.slice(0, 64 * 1024).split('\n')) {
-    const line = raw.replace(/[\x00-\x1f\x7f]/g, ' ').trim();
-    if (line && !/^\/\S+:$/.test(line)) return line.length > 160 ? `${line.slice(0, 157)}...` : line;
-  }
-  return undefined;
-}
-
-/**
- * Parses `hdparm -N DEV` (hdparm 6.9 to 9.65): " max sectors   = VISIBLE/NATIVE, HPA is enabled",
- * "…, HPA is disabled", "…, ACCESSIBLE MAX ADDRESS enabled|disabled" (ACS-3 drives), or
- * "…/NATIVE(DCO?), HPA setting seems invalid" when the drive's answer makes no sense.
- */
-export function parseHdparmN(text: string): Parsed<{ visible: number; native: number; feature: 'hpa' | 'accessible-max-address'; enabled: boolean }> {
-  if (text.length > MAX_TOOL_OUTPUT) return fail('hdparm printed more than 1 MiB');
-  const re = /max sectors\s*=\s*(\d+)\s*\/\s*(\d+)(\(\d+\?\))?\s*,\s*(HPA is enabled|HPA is disabled|ACCESSIBLE MAX ADDRESS enabled|ACCESSIBLE MAX ADDRESS disabled|HPA setting seems invalid)/g;
-  const found = [...text.matchAll(re)].slice(0, 4);
-  if (found.length === 0) return fail(firstMessage(text) ?? 'hdparm printed no "max sectors" line');
-  if (found.length > 1 && found.some((m) => m[0] !== found[0]![0])) return fail('hdparm printed more than one, different "max sectors" line');
-  const m = found[0]!;
-  const visible = safeCount(m[1]!);
-  const native = safeCount(m[2]!);
-  if (visible === undefined || native === undefined) return fail(`hdparm's sector counts ${m[1]!.slice(0, 24)}/${m[2]!.slice(0, 24)} are out of range`);
-  const state = m[4]!;
-  if (state === 'HPA setting seems invalid') return fail(`hdparm: max sectors ${visible}/${native}, HPA setting seems invalid`);
-  const enabled = state.endsWith('enabled');
-  if (enabled !== visible < native) return fail(`hdparm: max sectors ${visible}/${native} contradicts "${state}"`);
-  if (native === 0) return fail('hdparm: the drive reports a native maximum of 0 sectors');
-  return { ok: true, visible, native, feature: state.startsWith('HPA') ? 'hpa' : 'accessible-max-address', enabled };
-}
-
-/** Parses `hdparm --dco-identify DEV`: "Real max sectors: N" from the DCO identify data. */
-export function parseDcoIdentify(text: string): Parsed<{ realMax: number }> {
-  if (text.length > MAX_TOOL_OUTPUT) return fail('hdparm printed more than 1 MiB');
-  if (/DCO Checksum FAILED/i.test(text)) return fail('hdparm: the DCO identify data has a bad checksum');
-  const found = [...text.matchAll(/Real max sectors:\s*(\d+)/g)].slice(0, 4);
-  if (found.length === 0) return fail(firstMessage(text) ?? 'hdparm printed no "Real max sectors" line');
-  if (found.some((m) => m[1] !== found[0]![1])) return fail('hdparm printed more than one, different "Real max sectors" line');
-  const realMax = safeCount(found[0]![1]!);
-  if (realMax === undefined) return fail('hdparm: "Real max sectors" is out of range');
-  // All-zero DCO data (a bridge or driver that returned nothing) decodes as 0 + 1.
-  if (realMax <= 1) return fail(`hdparm: "Real max sectors: ${realMax}" (the drive returned no DCO data)`);
-  return { ok: true, realMax };
-}
-
-/**
- * Parses `hdparm -I DEV` for one fact: whether the drive has the DCO feature set (IDENTIFY DEVICE
- * word 83 bit 11, listed under "Commands/features"). Without it no DCO can exist.
- */
-export function parseIdentifyDcoSupport(text: string): Parsed<{ supported: boolean }> {
-  if (text.length > MAX_TOOL_OUTPUT) return fail('hdparm printed more than 1 MiB');
-  const start = text.indexOf('Commands/features:');
-  if (start < 0) return fail(firstMessage(text) ?? 'hdparm -I printed no feature list');
-  return { ok: true, supported: /^\s*\*?\s*Device Configuration Overlay feature set\s*$/m.test(text.slice(start)) };
-}
-
-/** One unsigned field of nvme-cli's JSON, exactly: big values are read from the text, not from a lossy double. */
-function jsonCount(obj: Record<string, unknown>, raw: string, key: string): number | undefined | 'bad' {
-  const v = obj[key];
-  if (v === undefined) return undefined;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return v >= 0 ? v : 'bad';
-  if (typeof v === 'string') return safeCount(v.trim()) ?? 'bad';
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
-    // nvme-cli prints 128-bit capacities as bare integers, and some versions as doubles ("123.000000").
-    const m = new RegExp(`"${key}"\\s*:\\s*(\\d{1,40})(?:\\.0+)?\\s*[,}\\n]`).exec(raw);
-    return m ? (safeCount(m[1]!) ?? 'bad') : 'bad';
-  }
-  return 'bad';
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** "key : value" lines of nvme-cli's normal output; the first of each key wins. */
-function normalFields(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n').slice(0, 10_000)) {
-    const m = /^([a-z][a-z0-9_]{0,15})\s*:\s*(.*)$/.exec(line.trimEnd());
-    if (m && !out.has(m[1]!)) out.set(m[1]!, m[2]!);
-  }
-  return out;
-}
-
-/** A value of the normal output: "0x773bd2b0", "0x773bd2b0(2000409264)" or "1600321314816". */
-function normalCount(v: string | undefined): number | undefined | 'bad' {
-  if (v === undefined) return undefined;
-  const hex = /^0x([0-9a-f]{1,32})\b/i.exec(v.trim());
-  if (hex) {
-    const n = BigInt(`0x${hex[1]}`);
-    return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : 'bad';
-  }
-  const dec = /^(\d{1,40})\s*$/.exec(v.trim());
-  return dec ? (safeCount(dec[1]!) ?? 'bad') : 'bad';
-}
-
-/** Logical block sizes NVMe namespaces use: 512 bytes to 64 KiB (LBADS 9 to 16). */
-const validLbads = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 9 && n <= 16;
-
-/**
- * Parses `nvme id-ns DEV -o json` (nvme-cli 1.x/2.x; the normal output is understood too):
- * NSZE, NCAP, NUSE and the block size of the LBA format in use (FLBAS bits 3:0 and 6:5).
- */
-export function parseNvmeIdNs(text: string): Parsed<{ nsze: number; ncap?: number; nuse?: number; blockSize: number }> {
-  if (text.length > MAX_TOOL_OUTPUT) return fail('nvme printed more than 1 MiB');
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    const o = parseJsonObject(trimmed);
-    if (!o) return fail('nvme id-ns printed JSON that does not parse');
-    const nsze = jsonCount(o, trimmed, 'nsze');
-    const ncap = jsonCount(o, trimmed, 'ncap');
-    const nuse = jsonCount(o, trimmed, 'nuse');
-    const flbas = jsonCount(o, trimmed, 'flbas');
-    if (nsze === undefined || nsze === 'bad' || ncap === 'bad' || nuse === 'bad') return fail('nvme id-ns: NSZE, NCAP or NUSE missing or not a count');
-    if (flbas === undefined || flbas === 'bad' || flbas > 255) return fail('nvme id-ns: FLBAS missing or invalid');
-    const index = (flbas & 0xf) | (((flbas >> 5) & 0x3) << 4);
-    const lbafs = o.lbafs;
-    const lbaf = Array.isArray(lbafs) && index < lbafs.length ? (lbafs[index] as Record<string, unknown> | null) : undefined;
-    const ds = lbaf && typeof lbaf === 'object' ? lbaf.ds : undefined;
-    if (!validLbads(ds)) return fail(`nvme id-ns: LBA format ${index} (in use) has no valid data size`);
-    return { ok: true, nsze, ...(ncap !== undefined ? { ncap } : {}), ...(nuse !== undefined ? { nuse } : {}), blockSize: 2 ** ds };
-  }
-  const f = normalFields(text);
-  const nsze = normalCount(f.get('nsze'));
-  const ncap = normalCount(f.get('ncap'));
-  const nuse = normalCount(f.get('nuse'));
-  if (nsze === undefined || nsze === 'bad' || ncap === 'bad' || nuse === 'bad') return fail(firstMessage(text) ?? 'nvme id-ns printed no NSZE');
-  const inUse =
-    /^\s*lbaf\s+\d+\s*:.*\blbads:(\d+).*\(in use\)/m.exec(text) ?? /^\s*LBA Format\s+\d+\s*:.*Data Size:\s*(\d+)\s*bytes.*\(in use\)/m.exec(text);
-  if (!inUse) return fail('nvme id-ns: no LBA format is marked in use');
-  const v = Number(inUse[1]);
-  const blockSize = inUse[0].includes('lbads:') ? (validLbads(v) ? 2 ** v : undefined) : [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(v) ? v : undefined;
-  if (blockSize === undefined) return fail('nvme id-ns: the LBA format in use has no valid data size');
-  return { ok: true, nsze, ...(ncap !== undefined ? { ncap } : {}), ...(nuse !== undefined ? { nuse } : {}), blockSize };
-}
-
-/** Parses `nvme id-ctrl DEV -o json` (normal output too): TNVMCAP and UNVMCAP in bytes, model, serial. */
-export function parseNvmeIdCtrl(text: string): Parsed<{ tnvmcap?: number; unvmcap?: number; model?: string; serial?: string; firmware?: string }> {
-  if (text.length > MAX_TOOL_OUTPUT) return fail('nvme printed more than 1 MiB');
-  const trimmed = text.trim();
-  let tnvmcap: number | undefined | 'bad';
-  let unvmcap: number | undefined | 'bad';
-  let strings: (string | undefined)[];
-  if (trimmed.startsWith('{')) {
-    const o = parseJsonObject(trimmed);
-    if (!o) return fail('nvme id-ctrl printed JSON that does not parse');
-    tnvmcap = jsonCount(o, trimmed, 'tnvmcap');
-    unvmcap = jsonCount(o, trimmed, 'unvmcap');
-    strings = ['mn', 'sn', 'fr'].map((k) => (typeof o[k] === 'string' ? (o[k] as string) : undefined));
-    if (strings[0] === undefined && tnvmcap === undefined) return fail('nvme id-ctrl printed JSON without controller fields');
-  } else {
-    const f = normalFields(text);
-    if (!f.has('mn') && !f.has('tnvmcap')) return fail(firstMessage(text) ?? 'nvme id-ctrl printed no controller fields');
-    tnvmcap = normalCount(f.get('tnvmcap'));
-    unvmcap = normalCount(f.get('unvmcap'));
-    strings = ['mn', 'sn', 'fr'].map((k) => f.get(k));
-  }
-  if (tnvmcap === 'bad' || unvmcap === 'bad') return fail('nvme id-ctrl: TNVMCAP or UNVMCAP is not a byte count');
-  const [model, serial, firmware] = strings.map((s) => s?.replace(/[\x00-\x1f\x7f]/g, '?').trim().slice(0, 64) || undefined);
-  return {
-    ok: true,
-    ...(tnvmcap !== undefined ? { tnvmcap } : {}),
-    ...(unvmcap !== undefined ? { unvmcap } : {}),
-    ...(model ? { model } : {}),
-    ...(serial ? { serial } : {}),
-    ...(firmware ? { firmware } : {}),
-  };
-}
-
 /** Why a kind of device has no HPA, DCO or NVMe capacity to check; undefined when it may have one. */
 function notApplicableReason(d: BlockDeviceInfo): string | undefined {
   if (d.isPartition) return `partition of ${d.parent ?? 'a disk'}; hidden areas belong to the whole disk`;
@@ -349,14 +128,6 @@ function sectorUnit(visible: number, d: BlockDeviceInfo): number | undefined {
     if (unit > 0 && visible * unit === d.sizeBytes) return unit;
   }
   return undefined;
-}
-
-function failedRun(tool: string, args: readonly string[], r: CommandResult): string {
-  if (r.error === 'timed-out') return `${tool} ${args[0]} did not finish within ${TOOL_TIMEOUT_MS / 1000} s`;
-  if (r.error === 'too-much-output') return `${tool} ${args[0]} printed more than 1 MiB`;
-  if (r.error === 'failed-to-start') return `${tool} could not be started`;
-  const msg = firstMessage(r.stderr) ?? firstMessage(r.stdout);
-  return `${tool} ${args[0]} ${r.status === null ? 'was killed' : `exited ${r.status}`}${msg ? `: ${msg}` : ''}`;
 }
 
 const notInstalled = (tool: string, pkg: string): HiddenAreas => ({

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fromFsError } from '../errors';
 import { type BlockDeviceInfo, blockDeviceInfo } from './device';
 import { classify, type SourceKind } from './file';
-import { type CommandRunner, detectHiddenAreas, type HiddenAreas, hiddenAreasOfFile } from './hidden-areas';
+import type { CommandRunner } from './drive-tools';
+import { detectHiddenAreas, type HiddenAreas, hiddenAreasOfFile } from './hidden-areas';
 import { currentMounts, type MountEntry } from './mounts';
 
 /** A mount (or swap area) that uses the source or one of its partitions. */

@@ -18,11 +18,11 @@ import { SourceReader } from '../source/reader';
 import { digest } from '../stream/digest';
 import type { PipelineProgress } from '../stream/pipeline';
 import { allMatch, compareHashes, type HashComparison } from './compare';
-import { type ExpectSource, resolveExpected } from './expect-files';
+import { type ExpectSource, resolveExpected } from './records';
 import { hashFile } from './hash-files';
 
 export { allMatch, compareHashes, type HashComparison } from './compare';
-export { parseExpected } from './expect-files';
+export { parseExpected } from './records';
 
 export interface ImageHashResult {
   files: { path: string; size: number }[];
@@ -118,7 +118,7 @@ export interface VerifyOptions extends ProgressHooks {
   algorithms?: Algorithm[];
   /** Expected values when there is no manifest. */
   expected?: HashSet;
-  /** --expect values: ALG=HEX, or files holding another tool's hash record (src/verify/expect-files.ts). */
+  /** --expect values: ALG=HEX, or files holding another tool's hash record (src/verify/records/). */
   expectValues?: string[];
   retries?: number;
 }

@@ -1,39 +1,22 @@
 /**
- * Hidden areas (HPA, DCO, NVMe capacity outside the namespace): the parsers on recorded outputs of
- * hdparm and nvme-cli (test/fixtures/hidden-areas/README.md), the decisions on replayed runs,
- * seeded fuzzing of every parser, and the real thing on a loop device (root).
+ * Hidden areas (HPA, DCO, NVMe capacity outside the namespace), the decisions of
+ * src/source/hidden-areas.ts: on replayed runs of hdparm and nvme-cli recorded or posted
+ * (test/fixtures/hidden-areas/README.md), on seeded mutations of them, and the real thing on a
+ * loop device (root). The parsers have their own tests (hdparm.test.ts, nvme-cli.test.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { blockDeviceInfoByNumber, type BlockDeviceInfo } from '../../../src/source/device';
-import {
-  type CommandResult,
-  type CommandRunner,
-  detectHiddenAreas,
-  type HiddenAreas,
-  hiddenAreasOfFile,
-  parseDcoIdentify,
-  parseHdparmN,
-  parseIdentifyDcoSupport,
-  parseNvmeIdCtrl,
-  parseNvmeIdNs,
-  systemRunner,
-} from '../../../src/source/hidden-areas';
+import { type CommandResult, type CommandRunner, systemRunner } from '../../../src/source/drive-tools';
+import { parseHdparmN } from '../../../src/source/hdparm';
+import { detectHiddenAreas, type HiddenAreas, hiddenAreasOfFile } from '../../../src/source/hidden-areas';
 import { describeSource } from '../../../src/source/info';
 import { SCHEMAS } from '../../../src/schema';
 import { hasTool, isRoot, makeTempDir, pseudoRandomBytes, ROOT, runCli } from '../../helpers';
+import { fuzzSamples, mutate, posted, recorded, text } from './hidden-areas-fixtures';
 
-const FIX = join(ROOT, 'test', 'fixtures', 'hidden-areas');
-const text = (name: string) => readFileSync(join(FIX, name), 'utf8');
-/** A run recorded on the test machine: command, status, stdout, stderr. */
-const recorded = (name: string): CommandResult => {
-  const j = JSON.parse(text(name)) as CommandResult & { command: string[] };
-  return { status: j.status, stdout: j.stdout, stderr: j.stderr };
-};
-/** Output posted by someone: what the terminal showed, as stdout of a successful run. */
-const posted = (name: string, status: number | null = 0): CommandResult => ({ status, stdout: text(name), stderr: '' });
 const notInstalled: CommandResult = { status: null, stdout: '', stderr: '', error: 'not-installed' };
 
 /** Replays results by the tool's first argument, and records every command asked for. */
@@ -89,130 +72,6 @@ const manifestSchema = SCHEMAS['acquisition-manifest'] as unknown as {
 const validHiddenAreas = new Ajv2020({ strict: true, allErrors: true }).compile({
   $defs: manifestSchema.$defs,
   ...manifestSchema.$defs.source.properties.device.properties.hiddenAreas,
-});
-
-describe('hdparm -N (recorded)', () => {
-  test.each([
-    ['hdparm-N-hpa-disabled-hercules-sda.txt', 312581808, 312581808, false],
-    ['hdparm-N-hpa-enabled-hercules-sdb.txt', 312579695, 312581808, true],
-    ['hdparm-N-hpa-enabled-leonidas.txt', 976771055, 976773168, true],
-    ['hdparm-N-hpa-disabled-leonidas-after.txt', 976773168, 976773168, false],
-    ['hdparm-N-hpa-enabled-sebeka-wiki.txt', 78125000, 78165360, true],
-    ['hdparm-N-hpa-disabled-nwipe-444.txt', 1953525168, 1953525168, false],
-  ])('%s: %d of %d, enabled %s', (file, visible, native, enabled) => {
-    expect(parseHdparmN(text(file))).toEqual({ ok: true, visible, native, feature: 'hpa', enabled });
-  });
-
-  test('"HPA setting seems invalid" (a USB bridge answering 0/1, a driver answering 66055248/1) is never taken as numbers', () => {
-    const a = parseHdparmN(text('hdparm-N-invalid-usb-bridge.txt'));
-    expect(a).toEqual({ ok: false, reason: 'hdparm: max sectors 0/1, HPA setting seems invalid' });
-    const b = parseHdparmN(text('hdparm-N-invalid-dco-hint.txt'));
-    expect(b).toEqual({ ok: false, reason: 'hdparm: max sectors 66055248/1, HPA setting seems invalid' });
-  });
-
-  test('ACS-3 drives answer "ACCESSIBLE MAX ADDRESS" (hdparm 9.65 strings, checked in the installed binary when present)', () => {
-    // The exact strings this hdparm prints, so the parser follows the tool and not a guess.
-    const binary = spawnSync('sh', ['-c', 'command -v strings >/dev/null && strings "$(PATH=$PATH:/usr/sbin:/sbin command -v hdparm)"'], { encoding: 'latin1', maxBuffer: 64 << 20 }).stdout;
-    if (binary) {
-      for (const s of [' max sectors   = %llu/%llu', ', HPA is enabled', ', HPA is disabled', ', HPA setting seems invalid', ', ACCESSIBLE MAX ADDRESS enabled', ', ACCESSIBLE MAX ADDRESS disabled']) {
-        expect(binary).toContain(s);
-      }
-    }
-    // The same recorded numbers, printed the way hdparm does for an ACS-3 drive (hdparm.c, get_native_max_sectors).
-    const acs3 = text('hdparm-N-hpa-enabled-leonidas.txt').replace(', HPA is enabled', ', ACCESSIBLE MAX ADDRESS enabled\nPower cycle your device after every ACCESSIBLE MAX ADDRESS');
-    expect(parseHdparmN(acs3)).toEqual({ ok: true, visible: 976771055, native: 976773168, feature: 'accessible-max-address', enabled: true });
-  });
-
-  test('failures: no "max sectors" line gives the first thing hdparm said', () => {
-    const loop = recorded('hdparm-N-loop0.json');
-    expect(loop.status).toBe(0);
-    expect(parseHdparmN(loop.stdout + loop.stderr)).toEqual({ ok: false, reason: 'hdparm printed no "max sectors" line' });
-    const eperm = recorded('hdparm-N-vda-eperm.json');
-    expect(parseHdparmN(eperm.stdout + eperm.stderr)).toEqual({ ok: false, reason: '/dev/vda: Operation not permitted' });
-    const sas = parseHdparmN(text('hdparm-IC-sas-sg-io-failure.txt'));
-    expect(sas.ok === false && sas.reason).toMatch(/^SG_IO: bad\/missing sense data, sb\[\]: {2}72 05 20/);
-  });
-
-  test('contradictions are refused: "enabled" with equal counts, two different lines', () => {
-    const t = text('hdparm-N-hpa-disabled-hercules-sda.txt');
-    expect(parseHdparmN(t.replace('disabled', 'enabled')).ok).toBe(false);
-    expect(parseHdparmN(t + text('hdparm-N-hpa-enabled-hercules-sdb.txt')).ok).toBe(false);
-    expect(parseHdparmN(t + t).ok).toBe(true);
-  });
-});
-
-describe('hdparm --dco-identify and -I (recorded)', () => {
-  test('real max sectors', () => {
-    expect(parseDcoIdentify(text('hdparm-dco-identify-seagate-sde.txt'))).toEqual({ ok: true, realMax: 23437770752 });
-    expect(parseDcoIdentify(text('hdparm-dco-identify-wd5000bmvv.txt'))).toEqual({ ok: true, realMax: 976773168 });
-  });
-
-  test('failures: ioctl refused, no data ("Real max sectors: 1"), bad checksum', () => {
-    const loop = recorded('hdparm-dco-identify-loop0.json');
-    expect(parseDcoIdentify(loop.stdout + loop.stderr)).toEqual({ ok: false, reason: 'HDIO_DRIVE_CMD(dco_identify) failed: Invalid argument' });
-    const zero = text('hdparm-dco-identify-wd5000bmvv.txt').replace('976773168', '1');
-    expect(parseDcoIdentify(zero).ok).toBe(false);
-    expect(parseDcoIdentify(text('hdparm-dco-identify-seagate-sde.txt').replace('verified.', 'FAILED!')).ok).toBe(false);
-  });
-
-  test('IDENTIFY DEVICE lists the DCO feature set; without its line the drive has none', () => {
-    const t = text('hdparm-I-wd5000bmvv.txt');
-    expect(parseIdentifyDcoSupport(t)).toEqual({ ok: true, supported: true });
-    expect(parseIdentifyDcoSupport(t.replace(/^.*Device Configuration Overlay feature set\n/m, ''))).toEqual({ ok: true, supported: false });
-    expect(parseIdentifyDcoSupport(text('hdparm-IC-sas-sg-io-failure.txt')).ok).toBe(false);
-  });
-});
-
-describe('nvme id-ctrl / id-ns', () => {
-  test('id-ctrl JSON (WDC SN730) and normal output (Micron 9200, Kingston SNV2S250G)', () => {
-    expect(parseNvmeIdCtrl(text('nvme-id-ctrl-wdc-sn730.json'))).toEqual({
-      ok: true,
-      tnvmcap: 256060514304,
-      unvmcap: 0,
-      model: 'WDC PC SN730 SDBQNTY-256G-1001',
-      serial: '1951B3444502',
-      firmware: '11170101',
-    });
-    expect(parseNvmeIdCtrl(text('nvme-id-ctrl-micron-9200.txt'))).toMatchObject({ ok: true, tnvmcap: 1600321314816, unvmcap: 0, model: 'Micron_9200_MTFDHAL1T6TCU', serial: '18161E7964B7' });
-    expect(parseNvmeIdCtrl(text('nvme-id-ctrl-kingston-snv2s250g.txt'))).toMatchObject({ ok: true, tnvmcap: 250059350016, unvmcap: 0, model: 'KINGSTON SNV2S250G' });
-  });
-
-  test('digit grouping from a locale ("512.110.190.592") is refused, not misread', () => {
-    expect(parseNvmeIdCtrl(text('nvme-id-ctrl-H-locale-grouping.txt'))).toEqual({ ok: false, reason: 'nvme id-ctrl: TNVMCAP or UNVMCAP is not a byte count' });
-  });
-
-  test('id-ns: a listing cut before the LBA formats gives no block size; a refused ioctl gives no numbers', () => {
-    expect(parseNvmeIdNs(text('nvme-id-ns-H-udisks-1194.txt'))).toEqual({ ok: false, reason: 'nvme id-ns: no LBA format is marked in use' });
-    const eperm = recorded('nvme-id-ns-vda-eperm.json');
-    expect(eperm.status).toBe(1);
-    expect(parseNvmeIdNs(eperm.stdout).ok).toBe(false);
-  });
-
-  // No complete recorded id-ns JSON was found (fixtures README): these are built in the shape of
-  // nvme-cli's json_nvme_id_ns, with the udisks#1194 namespace's numbers.
-  const idNsJson = (nsze: number, flbas: number, lbafs: { ms: number; ds: number; rp: number }[]) =>
-    JSON.stringify({ nsze, ncap: nsze, nuse: 0x6b6b9548, nsfeat: 0, nlbaf: lbafs.length - 1, flbas, lbafs }, null, 2);
-
-  test('id-ns JSON: block size of the format FLBAS selects (bits 3:0 and 6:5), NSZE/NCAP/NUSE', () => {
-    const lbafs = [
-      { ms: 0, ds: 9, rp: 2 },
-      { ms: 0, ds: 12, rp: 0 },
-    ];
-    expect(parseNvmeIdNs(idNsJson(0x773bd2b0, 0, lbafs))).toEqual({ ok: true, nsze: 2000409264, ncap: 2000409264, nuse: 0x6b6b9548, blockSize: 512 });
-    expect(parseNvmeIdNs(idNsJson(0x773bd2b0, 1, lbafs))).toMatchObject({ ok: true, blockSize: 4096 });
-    expect(parseNvmeIdNs(idNsJson(0x773bd2b0, 0x10 | 1, lbafs))).toMatchObject({ ok: true, blockSize: 4096 }); // bit 4: metadata placement, not the index
-    expect(parseNvmeIdNs(idNsJson(0x773bd2b0, 0x20, lbafs)).ok).toBe(false); // index 16: no such format
-    expect(parseNvmeIdNs(idNsJson(0x773bd2b0, 0, [{ ms: 0, ds: 40, rp: 0 }])).ok).toBe(false);
-  });
-
-  test('capacities beyond 2^53 are read from the text exactly, and refused when they do not fit a number', () => {
-    const big = text('nvme-id-ctrl-wdc-sn730.json').replace('"tnvmcap" : 256060514304', '"tnvmcap" : 18446744073709551616');
-    expect(parseNvmeIdCtrl(big)).toEqual({ ok: false, reason: 'nvme id-ctrl: TNVMCAP or UNVMCAP is not a byte count' });
-    const exact = text('nvme-id-ctrl-wdc-sn730.json').replace('"tnvmcap" : 256060514304', '"tnvmcap" : 9007199254740991');
-    expect(parseNvmeIdCtrl(exact)).toMatchObject({ ok: true, tnvmcap: 9007199254740991 });
-    const negative = text('nvme-id-ctrl-wdc-sn730.json').replace('"unvmcap" : 0', '"unvmcap" : -2147483648');
-    expect(parseNvmeIdCtrl(negative).ok).toBe(false);
-  });
 });
 
 describe('decisions (replayed runs)', () => {
@@ -360,80 +219,7 @@ describe('decisions (replayed runs)', () => {
 });
 
 describe('fuzzing (seeded, bounded)', () => {
-  const samples = [
-    ...[
-      'hdparm-N-hpa-disabled-hercules-sda.txt',
-      'hdparm-N-hpa-enabled-hercules-sdb.txt',
-      'hdparm-N-invalid-dco-hint.txt',
-      'hdparm-IC-sas-sg-io-failure.txt',
-      'hdparm-dco-identify-seagate-sde.txt',
-      'hdparm-dco-identify-wd5000bmvv.txt',
-      'hdparm-I-wd5000bmvv.txt',
-      'nvme-id-ctrl-wdc-sn730.json',
-      'nvme-id-ctrl-micron-9200.txt',
-      'nvme-id-ctrl-H-locale-grouping.txt',
-      'nvme-id-ns-H-udisks-1194.txt',
-    ].map(text),
-    JSON.stringify({ nsze: 2000409264, ncap: 2000409264, nuse: 1, flbas: 0, lbafs: [{ ms: 0, ds: 9, rp: 0 }] }),
-  ];
-  const parsers = [parseHdparmN, parseDcoIdentify, parseIdentifyDcoSupport, parseNvmeIdNs, parseNvmeIdCtrl] as ((t: string) => { ok: boolean })[];
-  const pieces = ['max sectors   = ', '/', ', HPA is enabled', 'Real max sectors: ', '99999999999999999999999', '-1', '{', '}', '"nsze":', '"lbafs":[', '\n', '\0', '0x', 'ffffffffffffffffffffffffffffffff', '(in use)', 'lbads:', '1e400', '[[[[[[[['];
-
-  /** Mutations of real outputs: bytes flipped, cut, duplicated, tokens spliced in. */
-  function mutate(s: string, rnd: Buffer, i: number): string {
-    const r = (k: number) => rnd[(i * 7 + k) % rnd.length]!;
-    let out = s;
-    const n = 1 + (r(0) % 6);
-    for (let k = 0; k < n; k++) {
-      const at = (r(k + 1) * 257 + r(k + 2)) % (out.length + 1);
-      switch (r(k + 3) % 5) {
-        case 0:
-          out = out.slice(0, at) + String.fromCharCode(r(k + 4)) + out.slice(at + 1);
-          break;
-        case 1:
-          out = out.slice(0, at);
-          break;
-        case 2:
-          out = out.slice(0, at) + pieces[r(k + 5) % pieces.length]! + out.slice(at);
-          break;
-        case 3:
-          out = out + out.slice(at, at + 200);
-          break;
-        default:
-          out = out.slice(0, at) + out.slice(at + (r(k + 6) % 40));
-      }
-    }
-    return out;
-  }
-
-  test('every parser, 6000 mutated real outputs: an answer or a reason, never an exception; numbers safe', () => {
-    const rnd = pseudoRandomBytes(1 << 16, 0x5eed1234);
-    let accepted = 0;
-    for (let i = 0; i < 6000; i++) {
-      const input = mutate(samples[i % samples.length]!, rnd, i);
-      for (const p of parsers) {
-        const r = p(input) as Record<string, unknown>;
-        if (r.ok === true) {
-          accepted++;
-          for (const v of Object.values(r)) if (typeof v === 'number') expect(Number.isSafeInteger(v) && v >= 0).toBe(true);
-        } else {
-          expect(typeof r.reason).toBe('string');
-          expect((r.reason as string).length).toBeLessThanOrEqual(200);
-        }
-      }
-    }
-    expect(accepted).toBeGreaterThan(0);
-  });
-
-  test('random bytes and an oversized output are refused with a reason', () => {
-    const rnd = pseudoRandomBytes(1 << 20, 42);
-    for (let i = 0; i < 200; i++) {
-      const s = rnd.subarray(i * 4096, i * 4096 + 4096).toString('latin1');
-      for (const p of parsers) expect(() => p(s)).not.toThrow();
-    }
-    const huge = 'max sectors = 1/1, HPA is disabled\n'.repeat(40_000);
-    expect(parseHdparmN(huge)).toEqual({ ok: false, reason: 'hdparm printed more than 1 MiB' });
-  });
+  const samples = fuzzSamples();
 
   test('decisions on mutated runs stay within the manifest schema', () => {
     const rnd = pseudoRandomBytes(1 << 16, 0xabcdef);
@@ -451,12 +237,6 @@ describe('fuzzing (seeded, bounded)', () => {
       }));
       expect(validHiddenAreas(nvme)).toBe(true);
     }
-  });
-});
-
-describe('the real tools', () => {
-  test('a tool that is not installed is reported as such', () => {
-    expect(systemRunner('custos-no-such-tool', ['-N', '/dev/null'])).toMatchObject({ error: 'not-installed' });
   });
 });
 
