@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { custosHome, loadSigner } from '../../src/custody/identity';
-import { initCase, type LedgerEntry } from '../../src/custody/ledger';
+import { initCase, type LedgerEntry } from '../../src/custody';
 import { CustosCommand } from '../_base';
 
 export default class CaseInit extends CustosCommand {

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { writeFileAtomic } from '../../src/fsutil';
-import { type SignedHead, signedHead } from '../../src/custody/ledger';
+import { type SignedHead, signedHead } from '../../src/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerHead extends CustosCommand {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import type { LedgerEntry } from '../../src/custody/ledger';
+import type { LedgerEntry } from '../../src/custody';
 import { record } from '../../src/recorded';
 import { CustosCommand, custodyFlags } from '../_base';
 

@@ -1,5 +1,5 @@
-import type { LedgerEntry } from '../../src/custody/ledger';
-import { repairLedger } from '../../src/custody/ledger';
+import type { LedgerEntry } from '../../src/custody';
+import { repairLedger } from '../../src/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerRepair extends CustosCommand {

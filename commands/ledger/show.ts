@@ -1,4 +1,4 @@
-import { type LedgerEntry, type LedgerReport, readEntries, verifyLedger } from '../../src/custody/ledger';
+import { type LedgerEntry, type LedgerReport, readEntries, verifyLedger } from '../../src/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerShow extends CustosCommand {

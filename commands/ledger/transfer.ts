@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import type { LedgerEntry } from '../../src/custody/ledger';
+import type { LedgerEntry } from '../../src/custody';
 import { transferCustody } from '../../src/custody/transfer';
 import { CustosCommand, custodyFlags } from '../_base';
 

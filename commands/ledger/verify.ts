@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { ExitCode } from '../../src/errors';
-import { expectedHead, type LedgerReport, verifyLedger } from '../../src/custody/ledger';
+import { expectedHead, type LedgerReport, verifyLedger } from '../../src/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerVerify extends CustosCommand {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { canonicalBytes, sha256Hex } from '../../../src/custody/canonical';
 import { exportForOpenssl } from '../../../src/custody/export';
 import { createIdentity, loadSigner, type Signer } from '../../../src/custody/identity';
-import { appendEntry, entryBytes, entryHash, genesisHash, initCase, type LedgerEntry, readEntries, repairLedger, verifyLedger } from '../../../src/custody/ledger';
+import { appendEntry, entryBytes, entryHash, genesisHash, initCase, type LedgerEntry, readEntries, repairLedger, verifyLedger } from '../../../src/custody';
 import { acceptCustody, transferCustody } from '../../../src/custody/transfer';
 import { fixedEnvironment, makeTempDir, ROOT } from '../../helpers';
 
@@ -304,7 +304,7 @@ describe('concurrency and crashes', () => {
     spawn(process.execPath, [
       '-e',
       `const { loadSigner } = require(${JSON.stringify(join(ROOT, 'dist/src/custody/identity'))});
-       const { appendEntry } = require(${JSON.stringify(join(ROOT, 'dist/src/custody/ledger'))});
+       const { appendEntry } = require(${JSON.stringify(join(ROOT, 'dist/src/custody'))});
        (async () => {
          const s = loadSigner(${JSON.stringify(home)}, 'Alex Morgan', ${JSON.stringify(PASS)}, new Date('2026-03-14T10:00:00Z'));
          for (let i = 0; i < ${count}; i++) await appendEntry(${JSON.stringify(dir)}, { action: 'note', details: { text: '${label} ' + i } }, s);
