@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { sha256Hex } from '../src/custody/canonical';
 import type { Signer } from '../src/custody/identity';
-import { CERTS_DIR, entryHash, LEDGER_FILE, type LedgerEntry, readEntries, type SignedHead, signHead, verifyLedger } from '../src/custody/ledger';
+import { CERTS_DIR, entryHash, LEDGER_FILE, type LedgerEntry, readEntries, type SignedHead, signHead, verifyLedger } from '../src/custody';
 import { isCustosError } from '../src/errors';
 import { readBoundedFile } from '../src/fsutil';
 import { toolInfo } from '../src/tool';

@@ -14,7 +14,7 @@ import { sha256Hex } from './custody/canonical';
 import { readBoundedFile } from './fsutil';
 import { readManifest } from './manifest/manifest';
 import { custosHome, loadSigner, type Signer } from './custody/identity';
-import { appendEntry, type EntryInput, type LedgerEntry, protectCaseRecords } from './custody/ledger';
+import { appendEntry, type EntryInput, type LedgerEntry, protectCaseRecords } from './custody';
 
 /** Where and as whom evidence handling is recorded. */
 export interface Custody {

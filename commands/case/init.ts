@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { custosHome, loadSigner } from '../../src/custody/identity';
-import { initCase, type LedgerEntry } from '../../src/custody/ledger';
+import type { LedgerEntry } from '../../src/custody';
+import { caseInit } from '../../src/services/case';
 import { CustosCommand } from '../_base';
 
 export default class CaseInit extends CustosCommand {
@@ -17,9 +17,10 @@ export default class CaseInit extends CustosCommand {
 
   async run(): Promise<LedgerEntry> {
     const { args, flags } = await this.parse(CaseInit);
-    // The identity found is the one unlocked: its full fingerprint selects it again.
-    const signer = await this.unlock(flags.identity, (passphrase, id) => loadSigner(custosHome(), id.fingerprint, passphrase));
-    const e = await initCase(args.dir, { caseId: flags.case, description: flags.description, purpose: flags.purpose, evidence: flags.evidence }, signer);
+    const e = await caseInit(
+      { dir: args.dir, caseId: flags.case, description: flags.description, purpose: flags.purpose, evidence: flags.evidence, identity: flags.identity },
+      (s, open) => this.unlock(s, open),
+    );
     this.log(`opened case ${e.case} in ${args.dir}: entry #0 case-open signed by ${e.actor.name}`);
     return e;
   }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { createIdentity, custosHome, type IdentityRecord } from '../../src/custody/identity';
+import type { IdentityRecord } from '../../src/custody';
+import { identityCreate } from '../../src/services/identity';
 import { CustosCommand } from '../_base';
 
 export default class IdentityCreate extends CustosCommand {
@@ -17,9 +18,8 @@ export default class IdentityCreate extends CustosCommand {
   async run(): Promise<IdentityRecord & { home: string }> {
     const { flags } = await this.parse(IdentityCreate);
     const passphrase = await this.passphrase(`New passphrase for ${flags.name}'s key: `, true);
-    const home = custosHome();
-    const r = createIdentity({ ...flags, passphrase, home });
-    this.log(`created identity ${r.name} (${r.role})\n  fingerprint  ${r.fingerprint}\n  valid        ${r.notBefore} to ${r.notAfter}\n  stored in    ${home}`);
-    return { ...r, home };
+    const r = await identityCreate({ name: flags.name, role: flags.role, email: flags.email, organization: flags.organization, days: flags.days, passphrase });
+    this.log(`created identity ${r.name} (${r.role})\n  fingerprint  ${r.fingerprint}\n  valid        ${r.notBefore} to ${r.notAfter}\n  stored in    ${r.home}`);
+    return r;
   }
 }

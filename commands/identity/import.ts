@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { custosHome, type IdentityRecord, importIdentity } from '../../src/custody/identity';
+import type { IdentityRecord } from '../../src/custody';
+import { identityImport } from '../../src/services/identity';
 import { CustosCommand } from '../_base';
 
 export default class IdentityImport extends CustosCommand {
@@ -14,7 +15,7 @@ export default class IdentityImport extends CustosCommand {
   async run(): Promise<IdentityRecord> {
     const { flags } = await this.parse(IdentityImport);
     const passphrase = await this.passphrase('Passphrase to protect the key: ', true);
-    const r = importIdentity({ certPath: flags.cert, keyPath: flags.key, passphrase, keyPassphrase: process.env.CUSTOS_KEY_PASSPHRASE, home: custosHome() });
+    const r = await identityImport({ cert: flags.cert, key: flags.key, passphrase, keyPassphrase: process.env.CUSTOS_KEY_PASSPHRASE });
     this.log(`imported identity ${r.name} (${r.role || 'no role in certificate'})\n  fingerprint  ${r.fingerprint}\n  issuer       ${r.issuer}`);
     return r;
   }

@@ -1,4 +1,5 @@
-import { custosHome, type IdentityRecord, listIdentities } from '../../src/custody/identity';
+import type { IdentityRecord } from '../../src/custody';
+import { identityList } from '../../src/services/identity';
 import { CustosCommand } from '../_base';
 
 export default class IdentityList extends CustosCommand {
@@ -6,9 +7,9 @@ export default class IdentityList extends CustosCommand {
 
   async run(): Promise<{ identities: IdentityRecord[] }> {
     await this.parse(IdentityList);
-    const identities = listIdentities(custosHome()).map(({ dir: _dir, ...r }) => r);
+    const { identities, home } = await identityList();
     for (const i of identities) this.log(`${i.fingerprint}  ${i.name} (${i.role})  valid to ${i.notAfter}`);
-    if (identities.length === 0) this.log(`no identities in ${custosHome()}; create one with custos identity create`);
+    if (identities.length === 0) this.log(`no identities in ${home}; create one with custos identity create`);
     return { identities };
   }
 }

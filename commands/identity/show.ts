@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { custosHome, findIdentity, type IdentityRecord } from '../../src/custody/identity';
+import type { IdentityRecord } from '../../src/custody';
+import { identityShow } from '../../src/services/identity';
 import { CustosCommand } from '../_base';
 
 export default class IdentityShow extends CustosCommand {
@@ -8,7 +9,7 @@ export default class IdentityShow extends CustosCommand {
 
   async run(): Promise<IdentityRecord> {
     const { args } = await this.parse(IdentityShow);
-    const { dir: _dir, ...r } = findIdentity(custosHome(), args.identity);
+    const r = await identityShow({ identity: args.identity });
     for (const [k, v] of Object.entries(r)) this.log(`${k.padEnd(12)} ${String(v)}`);
     return r;
   }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import type { LedgerEntry } from '../../src/custody/ledger';
-import { acceptCustody } from '../../src/custody/transfer';
+import type { LedgerEntry } from '../../src/custody';
+import { ledgerAccept } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerAccept extends CustosCommand {
@@ -11,8 +11,7 @@ export default class LedgerAccept extends CustosCommand {
   async run(): Promise<LedgerEntry> {
     const { flags } = await this.parse(LedgerAccept);
     const caseDir = this.caseDir(flags);
-    const c = (await this.custody(flags))!;
-    const e = await acceptCustody(caseDir, { note: flags.note, purpose: flags.purpose }, c.signer);
+    const e = await ledgerAccept({ caseDir, identity: flags.identity, purpose: flags.purpose, note: flags.note }, (s, open) => this.unlock(s, open));
     this.log(`recorded entry #${e.seq}: ${e.actor.name} accepted transfer #${String(e.details.transferSeq)}`);
     return e;
   }

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { exportForOpenssl } from '../../src/custody/export';
+import { ledgerExport } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerExport extends CustosCommand {
@@ -9,7 +9,7 @@ export default class LedgerExport extends CustosCommand {
 
   async run(): Promise<{ entries: number; script: string }> {
     const { flags } = await this.parse(LedgerExport);
-    const r = exportForOpenssl(this.caseDir(flags), flags.openssl);
+    const r = await ledgerExport({ caseDir: this.caseDir(flags), outDir: flags.openssl });
     this.log(`exported ${r.entries} entries; check them with: sh ${r.script}`);
     return r;
   }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { writeFileAtomic } from '../../src/fsutil';
-import { type SignedHead, signedHead } from '../../src/custody/ledger';
+import type { SignedHead } from '../../src/custody';
+import { ledgerHead } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerHead extends CustosCommand {
@@ -15,8 +15,7 @@ export default class LedgerHead extends CustosCommand {
   async run(): Promise<SignedHead> {
     const { flags } = await this.parse(LedgerHead);
     const caseDir = this.caseDir(flags);
-    const h = await signedHead(caseDir, (await this.custody(flags))!.signer);
-    if (flags.out) writeFileAtomic(flags.out, `${JSON.stringify(h, null, 2)}\n`, { replace: flags.force });
+    const h = await ledgerHead({ caseDir, identity: flags.identity, purpose: flags.purpose, out: flags.out, force: flags.force }, (s, open) => this.unlock(s, open));
     this.log(`case ${h.case}: head seq ${h.seq} sha256 ${h.hash}\nsigned by ${h.signer.name} (${h.signer.cert}) at ${h.at}`);
     return h;
   }

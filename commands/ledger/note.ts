@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import type { LedgerEntry } from '../../src/custody/ledger';
-import { record } from '../../src/recorded';
+import type { LedgerEntry } from '../../src/custody';
+import { ledgerNote } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerNote extends CustosCommand {
@@ -11,8 +11,8 @@ export default class LedgerNote extends CustosCommand {
 
   async run(): Promise<LedgerEntry> {
     const { args, flags } = await this.parse(LedgerNote);
-    this.caseDir(flags);
-    const e = await record((await this.custody(flags))!, { action: 'note', evidence: flags.evidence, details: { text: args.text } });
+    const caseDir = this.caseDir(flags);
+    const e = await ledgerNote({ caseDir, identity: flags.identity, purpose: flags.purpose, text: args.text, evidence: flags.evidence }, (s, open) => this.unlock(s, open));
     this.log(`recorded entry #${e.seq} (note) signed by ${e.actor.name}`);
     return e;
   }

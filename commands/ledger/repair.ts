@@ -1,5 +1,5 @@
-import type { LedgerEntry } from '../../src/custody/ledger';
-import { repairLedger } from '../../src/custody/ledger';
+import type { LedgerEntry } from '../../src/custody';
+import { ledgerRepair } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerRepair extends CustosCommand {
@@ -9,8 +9,8 @@ export default class LedgerRepair extends CustosCommand {
 
   async run(): Promise<LedgerEntry> {
     const { flags } = await this.parse(LedgerRepair);
-    const dir = this.caseDir(flags);
-    const e = await repairLedger(dir, (await this.custody(flags))!.signer);
+    const caseDir = this.caseDir(flags);
+    const e = await ledgerRepair({ caseDir, identity: flags.identity, purpose: flags.purpose }, (s, open) => this.unlock(s, open));
     this.log(`removed the torn line ${String(e.details.removedLine)} (${String(e.details.removedBytes)} bytes, kept in ${String(e.details.keptIn)}); recorded as entry #${e.seq}`);
     return e;
   }

@@ -1,22 +1,21 @@
-import { type LedgerEntry, type LedgerReport, readEntries, verifyLedger } from '../../src/custody/ledger';
+import type { LedgerEntry } from '../../src/custody';
+import { ledgerShow, type LedgerTimeline } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerShow extends CustosCommand {
   static override summary = 'Show the custody ledger as a readable timeline, with open transfers.';
   static override flags = { 'case-dir': custodyFlags['case-dir'] };
 
-  async run(): Promise<{ entries: LedgerEntry[]; openTransfers: LedgerReport['openTransfers']; verdict: string }> {
+  async run(): Promise<Omit<LedgerTimeline, 'firstBad'>> {
     const { flags } = await this.parse(LedgerShow);
-    const dir = this.caseDir(flags);
-    const { entries } = readEntries(dir);
-    const r = await verifyLedger(dir);
-    for (const e of entries) {
+    const { firstBad, ...shown } = await ledgerShow({ caseDir: this.caseDir(flags) });
+    for (const e of shown.entries) {
       const what = e.action === 'note' ? String(e.details.text) : e.action === 'transfer' ? `to ${(e.details.to as { name: string }).name}: ${String(e.details.reason)}` : summary(e);
       this.log(`#${String(e.seq).padStart(4)}  ${e.time.utc} (${e.time.offset})  ${e.actor.name} [${e.actor.role}]  ${e.action.padEnd(16)} ${e.evidence.join(',')}  ${what}${e.purpose ? `  — ${e.purpose}` : ''}`);
     }
-    for (const t of r.openTransfers) this.log(`OPEN TRANSFER #${t.seq}: ${t.from} → ${t.to}, not yet accepted`);
-    this.log(`ledger: ${r.verdict.toUpperCase()}${r.firstBad ? ` — first bad entry line ${r.firstBad.line}: ${r.firstBad.reason}` : ''}`);
-    return { entries, openTransfers: r.openTransfers, verdict: r.verdict };
+    for (const t of shown.openTransfers) this.log(`OPEN TRANSFER #${t.seq}: ${t.from} → ${t.to}, not yet accepted`);
+    this.log(`ledger: ${shown.verdict.toUpperCase()}${firstBad ? ` — first bad entry line ${firstBad.line}: ${firstBad.reason}` : ''}`);
+    return shown;
   }
 }
 

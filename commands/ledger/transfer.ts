@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import type { LedgerEntry } from '../../src/custody/ledger';
-import { transferCustody } from '../../src/custody/transfer';
+import type { LedgerEntry } from '../../src/custody';
+import { ledgerTransfer } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerTransfer extends CustosCommand {
@@ -16,8 +16,10 @@ export default class LedgerTransfer extends CustosCommand {
   async run(): Promise<LedgerEntry> {
     const { flags } = await this.parse(LedgerTransfer);
     const caseDir = this.caseDir(flags);
-    const c = (await this.custody(flags))!;
-    const e = await transferCustody(caseDir, { to: flags.to, reason: flags.reason, evidence: flags.evidence, purpose: flags.purpose }, c.signer);
+    const e = await ledgerTransfer(
+      { caseDir, identity: flags.identity, purpose: flags.purpose, to: flags.to, reason: flags.reason, evidence: flags.evidence },
+      (s, open) => this.unlock(s, open),
+    );
     const to = e.details.to as { name: string };
     this.log(`recorded entry #${e.seq}: transfer from ${e.actor.name} to ${to.name}; open until ${to.name} runs custos ledger accept`);
     return e;

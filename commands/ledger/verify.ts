@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { ExitCode } from '../../src/errors';
-import { expectedHead, type LedgerReport, verifyLedger } from '../../src/custody/ledger';
+import type { LedgerReport } from '../../src/custody';
+import { ledgerVerify, outcomeExitCode } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerVerify extends CustosCommand {
@@ -15,7 +15,7 @@ Exit codes: 0 intact (open transfers are listed but are not an error), 4 the led
 
   async run(): Promise<LedgerReport> {
     const { flags } = await this.parse(LedgerVerify);
-    const r = await verifyLedger(this.caseDir(flags), { expectHead: flags['expect-head'] ? expectedHead(flags['expect-head']) : undefined });
+    const { outcome, ...r } = await ledgerVerify({ caseDir: this.caseDir(flags), expectHead: flags['expect-head'] });
     if (!this.jsonEnabled()) {
       this.log(`ledger ${r.path}: case ${r.case ?? '?'}, ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'} verified`);
       if (r.head) this.log(`head: seq ${r.head.seq} sha256 ${r.head.hash}`);
@@ -24,8 +24,7 @@ Exit codes: 0 intact (open transfers are listed but are not an error), 4 the led
       for (const t of r.openTransfers) this.log(`OPEN TRANSFER: #${t.seq} from ${t.from} to ${t.to} (${t.reason}) not yet accepted`);
       this.log(`verdict: ${r.verdict === 'invalid' ? 'INVALID' : r.verdict === 'open-transfers' ? 'INTACT, with open transfers' : 'INTACT'}`);
     }
-    if (r.verdict === 'invalid') process.exitCode = ExitCode.MISMATCH;
-    else if (r.torn) process.exitCode = ExitCode.INPUT;
+    if (outcome !== 'ok') process.exitCode = outcomeExitCode(outcome);
     return r;
   }
 }

@@ -2,7 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { ensureDir, readBoundedFile, writeNewFile } from '../fsutil';
 import { join } from 'node:path';
 import { CustosError } from '../errors';
-import { CERTS_DIR, entryBytes, readEntries } from './ledger';
+import { entryBytes } from './entry';
+import { CERTS_DIR, readEntries } from './storage';
 
 /**
  * A verifier that needs only openssl and sha256sum (and a POSIX shell): for every entry in

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { CustosError } from '../errors';
 import type { Environment } from '../host';
 import { custosHome, describeCert, findIdentity, type Signer } from './identity';
-import { appendEntry, keepCertPem, type LedgerEntry, readEntries } from './ledger';
+import type { LedgerEntry } from './entry';
+import { appendEntry, keepCertPem, readEntries } from './storage';
 
 /** The recipient of a transfer: a certificate file, or an identity known in $CUSTOS_HOME. */
 function recipientCert(to: string, home: string): { pem: string; where: string } {

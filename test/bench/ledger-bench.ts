@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync, createWriteStream } from 
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createIdentity, loadSigner } from '../../src/custody/identity';
-import { appendEntry, entryBytes, entryHash, genesisHash, initCase, type LedgerEntry, verifyLedger } from '../../src/custody/ledger';
+import { appendEntry, entryBytes, entryHash, genesisHash, initCase, type LedgerEntry, verifyLedger } from '../../src/custody';
 import { systemEnvironment } from '../../src/host';
 import { toolInfo } from '../../src/tool';
 import { custodyReport } from '../../reports/custody';

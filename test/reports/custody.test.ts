@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readEntries, appendEntry } from '../../src/custody/ledger';
+import { readEntries, appendEntry } from '../../src/custody';
 import { fixedEnvironment, makeTempDir, runCli } from '../helpers';
 import { makeCase, pageCount, PDF_TOOLS, runCliBounded, SKIP_MESSAGE, type TestCase, text } from './support';
 

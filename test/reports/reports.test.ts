@@ -5,7 +5,7 @@ import { acquisitionReport, custodyReport } from '../../reports';
 import { acquireRecorded } from '../../src/recorded';
 import { sha256Hex } from '../../src/custody/canonical';
 import { createIdentity, loadSigner, type Signer } from '../../src/custody/identity';
-import { appendEntry, initCase, verifyLedger } from '../../src/custody/ledger';
+import { appendEntry, initCase, verifyLedger } from '../../src/custody';
 import { fixedEnvironment, hasTool, makeTempDir, runCli, SAMPLE_IMAGE, tool } from '../helpers';
 
 const tools = ['pdftotext', 'qpdf', 'pdffonts', 'pdfinfo'].every(hasTool);

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRecorded } from '../../src/recorded';
 import { createIdentity, loadSigner, type Signer } from '../../src/custody/identity';
-import { appendEntry, initCase } from '../../src/custody/ledger';
+import { appendEntry, initCase } from '../../src/custody';
 import type { AcquisitionManifest } from '../../src/manifest/manifest';
 import { fixedEnvironment, hasTool, ROOT, SAMPLE_IMAGE, tool } from '../helpers';
 

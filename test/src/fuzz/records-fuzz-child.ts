@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { custodyReport, acquisitionReport } from '../../../reports';
 import { exportForOpenssl } from '../../../src/custody/export';
 import { certPublicKey, describeCert, importIdentity, loadSigner, parseCert } from '../../../src/custody/identity';
-import { appendEntry, protectCaseRecords, readEntries, verifyLedger } from '../../../src/custody/ledger';
+import { appendEntry, protectCaseRecords, readEntries, verifyLedger } from '../../../src/custody';
 import { isCustosError } from '../../../src/errors';
 import { readManifest } from '../../../src/manifest/manifest';
 import { forgetProtectedEvidence } from '../../../src/protect';

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquire } from '../../../src/acquire/acquire';
 import { createIdentity, loadSigner } from '../../../src/custody/identity';
-import { appendEntry, initCase } from '../../../src/custody/ledger';
+import { appendEntry, initCase } from '../../../src/custody';
 import { acceptCustody, transferCustody } from '../../../src/custody/transfer';
 import { fixedEnvironment, makeTempDir, pseudoRandomBytes, ROOT, runCli } from '../../helpers';
 import { writeFileSync } from 'node:fs';

@@ -1,0 +1,24 @@
+/** The chain of custody: entry model, storage, verification, signed head, identities, transfers and the openssl export. */
+export { canonicalBytes, sha256Hex } from './canonical';
+export { type EntryInput, entryBytes, entryHash, genesisHash, type LedgerAction, type LedgerEntry, MAX_ENTRY_BYTES } from './entry';
+export { exportForOpenssl } from './export';
+export { expectedHead, type SignedHead, signedHead, signHead } from './head';
+export {
+  certFingerprint,
+  certPublicKey,
+  certValidAt,
+  createIdentity,
+  type CreateIdentityOptions,
+  custosHome,
+  describeCert,
+  findIdentity,
+  type IdentityRecord,
+  importIdentity,
+  listIdentities,
+  loadSigner,
+  parseCert,
+  type Signer,
+} from './identity';
+export { appendEntry, CERTS_DIR, initCase, keepCertPem, LEDGER_FILE, protectCaseRecords, readEntries, repairLedger } from './storage';
+export { acceptCustody, transferCustody } from './transfer';
+export { type LedgerProblem, type LedgerReport, verifyLedger } from './verify';

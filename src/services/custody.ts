@@ -1,0 +1,124 @@
+/**
+ * The ledger commands, one function per user action: each opens what it needs (the signer through
+ * openCustody, which also protects the case's records), does the work, records the ledger entry
+ * and returns a typed result; a result that is not a plain success says so in `outcome`.
+ */
+import {
+  acceptCustody,
+  expectedHead,
+  exportForOpenssl,
+  type IdentityRecord,
+  type LedgerEntry,
+  type LedgerProblem,
+  type LedgerReport,
+  readEntries,
+  repairLedger,
+  type SignedHead,
+  signedHead,
+  transferCustody,
+  verifyLedger,
+} from '../custody';
+import { ExitCode } from '../errors';
+import { writeFileAtomic } from '../fsutil';
+import { type Custody, openCustody, record } from '../recorded';
+
+/**
+ * How a service gets the passphrase of the identity that signs, which only the command can ask
+ * for (on the terminal, naming the identity, three tries; or CUSTOS_PASSPHRASE): it finds the
+ * identity by `selector` and calls `open` with a passphrase until `open` stops throwing
+ * WRONG_PASSPHRASE. CustosCommand.unlock is one.
+ */
+export type Unlock = <T>(selector: string | undefined, open: (passphrase: string, identity: IdentityRecord) => T) => Promise<T>;
+
+/** The case folder a ledger action is recorded in, and who signs it. */
+export interface SignedAction {
+  caseDir: string;
+  /** Name or fingerprint of the identity that signs (default: the only one in CUSTOS_HOME). */
+  identity?: string;
+  /** Why, and under what authority. */
+  purpose?: string;
+}
+
+/**
+ * How a command ended when it did not fail: 'ok'; 'mismatch', records that do not verify (exit 4);
+ * 'torn', a ledger whose last line is incomplete but whose entries before it verify (exit 3).
+ */
+export type Outcome = 'ok' | 'mismatch' | 'torn';
+
+/** The exit code of an outcome (src/errors.ts ExitCode). */
+export function outcomeExitCode(outcome: Outcome): ExitCode {
+  return outcome === 'mismatch' ? ExitCode.MISMATCH : outcome === 'torn' ? ExitCode.INPUT : ExitCode.OK;
+}
+
+/** Unlocks the signer for a case folder and protects the case's records for this process. */
+function openSigner(o: SignedAction, unlock: Unlock): Promise<Custody> {
+  // The identity found is the one unlocked: its full fingerprint selects it again.
+  return unlock(o.identity, (passphrase, id) => openCustody({ caseDir: o.caseDir, identity: id.fingerprint, purpose: o.purpose, passphrase }));
+}
+
+/** custos ledger note: records a manual event (sealed, moved, handed over) as a signed `note` entry. */
+export async function ledgerNote(o: SignedAction & { text: string; evidence?: string[] }, unlock: Unlock): Promise<LedgerEntry> {
+  const c = await openSigner(o, unlock);
+  return record(c, { action: 'note', evidence: o.evidence, details: { text: o.text } });
+}
+
+/** custos ledger transfer: records the release of custody to another examiner; open until they accept. */
+export async function ledgerTransfer(o: SignedAction & { to: string; reason: string; evidence?: string[] }, unlock: Unlock): Promise<LedgerEntry> {
+  const c = await openSigner(o, unlock);
+  return transferCustody(o.caseDir, { to: o.to, reason: o.reason, evidence: o.evidence, purpose: o.purpose }, c.signer);
+}
+
+/** custos ledger accept: the signer accepts the open transfer addressed to them (the latest one). */
+export async function ledgerAccept(o: SignedAction & { note?: string }, unlock: Unlock): Promise<LedgerEntry> {
+  const c = await openSigner(o, unlock);
+  return acceptCustody(o.caseDir, { note: o.note, purpose: o.purpose }, c.signer);
+}
+
+/** The ledger as a timeline: its entries as recorded, and what verification says of them. */
+export interface LedgerTimeline {
+  entries: LedgerEntry[];
+  openTransfers: LedgerReport['openTransfers'];
+  verdict: LedgerReport['verdict'];
+  /** The first entry that fails verification, when one does. */
+  firstBad?: LedgerProblem;
+}
+
+/** custos ledger show: the entries up to the first malformed line, with open transfers and the verdict. */
+export async function ledgerShow(o: { caseDir: string }): Promise<LedgerTimeline> {
+  const { entries } = readEntries(o.caseDir);
+  const r = await verifyLedger(o.caseDir);
+  return { entries, openTransfers: r.openTransfers, verdict: r.verdict, ...(r.firstBad ? { firstBad: r.firstBad } : {}) };
+}
+
+/**
+ * custos ledger verify: the whole chain, and with `expectHead` (64 hex digits, or a signed head
+ * file from ledger head --out) that the ledger still holds that head. Outcome 'mismatch' when it
+ * fails verification, 'torn' when only its last line is incomplete.
+ */
+export async function ledgerVerify(o: { caseDir: string; expectHead?: string }): Promise<LedgerReport & { outcome: Outcome }> {
+  const r = await verifyLedger(o.caseDir, { expectHead: o.expectHead ? expectedHead(o.expectHead) : undefined });
+  return { ...r, outcome: r.verdict === 'invalid' ? 'mismatch' : r.torn ? 'torn' : 'ok' };
+}
+
+/**
+ * custos ledger head: the head of a ledger that verifies, signed for anchoring elsewhere; with
+ * `out`, also written to that file (created new, or replaced with `force`; never a link, evidence
+ * or a record of the case).
+ */
+export async function ledgerHead(o: SignedAction & { out?: string; force?: boolean }, unlock: Unlock): Promise<SignedHead> {
+  const c = await openSigner(o, unlock);
+  const h = await signedHead(o.caseDir, c.signer);
+  if (o.out) writeFileAtomic(o.out, `${JSON.stringify(h, null, 2)}\n`, { replace: o.force });
+  return h;
+}
+
+/** custos ledger export --openssl: the ledger as files that openssl and sha256sum alone can check, with verify.sh. */
+export async function ledgerExport(o: { caseDir: string; outDir: string }): Promise<{ entries: number; script: string }> {
+  return exportForOpenssl(o.caseDir, o.outDir);
+}
+
+/** custos ledger repair: cuts a torn last line off (its bytes kept in a side file) and records a signed `repair` entry. */
+export async function ledgerRepair(o: SignedAction, unlock: Unlock): Promise<LedgerEntry> {
+  const c = await openSigner(o, unlock);
+  return repairLedger(o.caseDir, c.signer);
+}
