@@ -1,6 +1,6 @@
 import { Command, Flags, Parser } from '@oclif/core';
-import { CustosError, describeFailure, isCustosError } from '../src/errors';
-import { type Custody, openCustody } from '../src/recorded';
+import { CustosError, describeFailure, isCustosError, type Outcome, outcomeExitCode } from '../src/errors';
+import { type Custody, openCustody } from '../src/services/session';
 import { custosHome, findIdentity, type IdentityRecord } from '../src/custody/identity';
 import type { PipelineProgress } from '../src/stream/pipeline';
 import { PROGRESS_MODES, ProgressDisplay, type ProgressMode } from '../src/acquire/progress';
@@ -214,6 +214,11 @@ export abstract class CustosCommand extends Command {
     if (!caseDir) return undefined;
     // The identity found is the one unlocked: its full fingerprint selects it again.
     return this.unlock(flags.identity, (passphrase, id) => openCustody({ caseDir, identity: id.fingerprint, purpose: flags.purpose, passphrase }));
+  }
+
+  /** Sets the exit code of a command that completed, from its outcome (the one map is in src/errors.ts). */
+  protected conclude(outcome: Outcome): void {
+    if (outcome !== 'ok') process.exitCode = outcomeExitCode(outcome);
   }
 
   /** Logs a line to stderr (never stdout, which carries only results), on a line of its own even while a bar is drawn. */

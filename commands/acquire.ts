@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { type AcquireResult, DEFAULT_SPLIT_SIZE } from '../src/acquire/acquire';
-import { acquireRecorded } from '../src/recorded';
+import { acquireRecorded, acquisitionOutcome } from '../src/services/acquire';
 import { formatRate } from '../src/acquire/progress';
-import { ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, DEFAULT_ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
 import { resolveCase } from '../src/manifest/case';
 import { parseSize } from '../src/units';
@@ -108,8 +107,7 @@ Exit codes: 0 complete, 6 complete but with unreadable sectors, 4 a --verify/--v
     if (badSectors > 0) {
       this.note(`custos: WARNING: ${badSectors} sector(s) in ${result.readErrors.length} range(s) could not be read and were zero-filled; they are listed under readErrors in ${result.manifestPath}`);
     }
-    if (mismatch) process.exitCode = ExitCode.MISMATCH;
-    else if (result.readErrors.length > 0) process.exitCode = ExitCode.READ_ERRORS;
+    this.conclude(acquisitionOutcome(result));
     if (!this.jsonEnabled()) this.printSummary(result, mismatch);
     return { status: 'complete', ...rest };
   }

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { ConvertResult } from '../src/convert/convert';
 import { FORMAT_NAMES, type FormatName } from '../src/formats/registry';
 import { ALGORITHM_INFO, ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
-import { convertRecorded } from '../src/recorded';
+import { convertRecorded } from '../src/services/convert';
 import { parseSize } from '../src/units';
 import { formatRate } from '../src/acquire/progress';
 import { CustosCommand, custodyFlags, progressFlags } from './_base';

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { DEFAULT_ALGORITHMS, ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
-import { hashRecorded } from '../src/recorded';
+import { hashRecorded } from '../src/services/hash';
 import { type FileHashes, formatHashLines, hashedSize } from '../src/verify/hash-files';
 import { CustosCommand, custodyFlags, progressFlags } from './_base';
 

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { formatBytes } from '../src/acquire/progress';
-import { type Described, infoRecorded } from '../src/recorded';
+import { type Described, infoRecorded } from '../src/services/info';
 import type { SourceInfo } from '../src/source/info';
 import type { E01Info } from '../src/formats/e01/reader';
 import { CustosCommand, custodyFlags } from './_base';

@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { ExitCode } from '../src/errors';
 import { ALGORITHM_INFO, ALGORITHMS, parseAlgorithms } from '../src/hash/algorithms';
-import { verifyRecorded } from '../src/recorded';
+import { verificationOutcome, verifyRecorded } from '../src/services/verify';
 import { type HashComparison, type VerifyResult } from '../src/verify/verify';
 import { CustosCommand, custodyFlags, progressFlags } from './_base';
 
@@ -55,7 +54,7 @@ Prints one line per algorithm with MATCH or MISMATCH and both values. Exit codes
       }, custody),
     );
     if (!this.jsonEnabled()) this.print(result);
-    if (result.verdict !== 'match') process.exitCode = ExitCode.MISMATCH;
+    this.conclude(verificationOutcome(result));
     return result;
   }
 

@@ -26,6 +26,20 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * How a command that completed ended, when that is not plain success: a mismatch (4), unreadable
+ * sectors zero-filled (6), a torn ledger line (3). Services decide the outcome; this file alone
+ * turns it into an exit code.
+ */
+export type Outcome = 'ok' | 'mismatch' | 'read-errors' | 'torn';
+
+const EXIT_BY_OUTCOME: Record<Outcome, ExitCode> = { ok: ExitCode.OK, mismatch: ExitCode.MISMATCH, 'read-errors': ExitCode.READ_ERRORS, torn: ExitCode.INPUT };
+
+/** The exit code of a command that completed with `outcome`. */
+export function outcomeExitCode(outcome: Outcome): ExitCode {
+  return EXIT_BY_OUTCOME[outcome];
+}
+
 /** What kind of failure a code is; the kind decides the exit code. */
 export type ErrorKind = 'usage' | 'input' | 'mismatch' | 'io' | 'interrupted' | 'internal';
 

@@ -126,6 +126,9 @@ export function writeNewFile(path: string, data: string | Uint8Array, mode = 0o6
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, o: { replace?: boolean; mode?: number } = {}): void {
   const dir = dirname(resolve(path));
+  if (!existsSync(dir)) {
+    throw new CustosError('FILE_NOT_FOUND', `${path}: the folder ${dir} does not exist`, { path, hint: 'Create the folder first, or name a file in an existing one.' });
+  }
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     writeNewFile(tmp, data, o.mode ?? 0o644);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { LedgerReport } from '../../src/custody';
-import { ledgerVerify, outcomeExitCode } from '../../src/services/custody';
+import { ledgerVerify } from '../../src/services/custody';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class LedgerVerify extends CustosCommand {
@@ -24,7 +24,7 @@ Exit codes: 0 intact (open transfers are listed but are not an error), 4 the led
       for (const t of r.openTransfers) this.log(`OPEN TRANSFER: #${t.seq} from ${t.from} to ${t.to} (${t.reason}) not yet accepted`);
       this.log(`verdict: ${r.verdict === 'invalid' ? 'INVALID' : r.verdict === 'open-transfers' ? 'INTACT, with open transfers' : 'INTACT'}`);
     }
-    if (outcome !== 'ok') process.exitCode = outcomeExitCode(outcome);
+    this.conclude(outcome);
     return r;
   }
 }

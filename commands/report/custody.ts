@@ -1,9 +1,6 @@
 import { Flags } from '@oclif/core';
-import { writeReport, type WrittenReport } from '../../reports';
-import { custodyReportWithVerdict } from '../../reports/custody';
-import { generationTime } from '../../reports/layout';
-import { ExitCode } from '../../src/errors';
-import { record } from '../../src/recorded';
+import type { WrittenReport } from '../../reports';
+import { reportCustody } from '../../src/services/report';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class ReportCustody extends CustosCommand {
@@ -20,18 +17,12 @@ export default class ReportCustody extends CustosCommand {
 
   async run(): Promise<WrittenReport & { verdict: 'intact' | 'invalid' }> {
     const { flags } = await this.parse(ReportCustody);
-    const now = generationTime(process.env, () => new Date());
-    const caseDir = this.caseDir(flags);
-    const custody = (await this.custody(flags))!;
-    const r = await custodyReportWithVerdict(caseDir, { signer: custody.signer, now });
-    const w = writeReport('custody', flags.out, r.pdf, flags.force);
-    if (r.failed) {
-      process.exitCode = ExitCode.MISMATCH;
-      this.note(`custos: the ledger fails verification (${(r.problem ?? 'see the report').slice(0, 300)}); the report says so on page 1, and no report-export entry was appended`);
-    } else {
-      await record(custody, { action: 'report-export', details: { ...w } });
-    }
-    this.log(`wrote ${w.path} (${w.size} bytes, SHA-256 ${w.sha256})`);
-    return { ...w, verdict: r.failed ? 'invalid' : 'intact' };
+    this.caseDir(flags);
+    const r = await reportCustody((await this.custody(flags))!, { out: flags.out, force: flags.force });
+    const { outcome, problem, ...written } = r;
+    this.conclude(outcome);
+    if (r.verdict === 'invalid') this.note(`custos: the ledger fails verification (${(problem ?? 'see the report').slice(0, 300)}); the report says so on page 1, and no report-export entry was appended`);
+    this.log(`wrote ${r.path} (${r.size} bytes, SHA-256 ${r.sha256})`);
+    return written;
   }
 }

@@ -1,10 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { verificationReport, writeReport, type WrittenReport } from '../../reports';
-import { generationTime } from '../../reports/layout';
-import { ExitCode } from '../../src/errors';
+import type { WrittenReport } from '../../reports';
 import { parseAlgorithms } from '../../src/hash/algorithms';
-import { systemEnvironment } from '../../src/host';
-import { record, verifyRecorded } from '../../src/recorded';
+import { reportVerification } from '../../src/services/report';
 import { CustosCommand, custodyFlags } from '../_base';
 
 export default class ReportVerification extends CustosCommand {
@@ -23,20 +20,11 @@ export default class ReportVerification extends CustosCommand {
 
   async run(): Promise<WrittenReport & { verdict: string }> {
     const { args, flags } = await this.parse(ReportVerification);
-    const clock = () => new Date();
-    const at = generationTime(process.env, clock);
-    const reproducible = Boolean(process.env.SOURCE_DATE_EPOCH);
-    const custody = await this.custody(flags);
-    const t0 = Date.now();
-    const result = await verifyRecorded(args.target, { source: flags.source, algorithms: flags.hash ? parseAlgorithms(flags.hash) : undefined }, custody);
-    const examiner = flags.examiner ?? custody?.signer.identity.name ?? systemEnvironment.host().user;
-    const pdf = await verificationReport({ result, at, examiner, durationSeconds: reproducible ? undefined : (Date.now() - t0) / 1000 }, { now: generationTime(process.env, clock) });
-    const w = writeReport('verification', flags.out, pdf, flags.force);
-    // Damage or differing windows make it a mismatch even if a hash agreed (the report says MISMATCH too).
-    const verdict = result.verdict === 'match' && !(result.image.damaged && result.image.damaged.count > 0) && (result.image.windows?.differing.length ?? 0) === 0 ? 'match' : 'mismatch';
-    if (custody) await record(custody, { action: 'report-export', details: { ...w, source: args.target, verdict } });
-    if (verdict !== 'match') process.exitCode = ExitCode.MISMATCH;
-    this.log(`verdict ${verdict.toUpperCase()}; wrote ${w.path} (${w.size} bytes, SHA-256 ${w.sha256})`);
-    return { ...w, verdict };
+    const algorithms = flags.hash ? this.interpret('hash', () => parseAlgorithms(flags.hash!)) : undefined;
+    const r = await reportVerification(args.target, { out: flags.out, force: flags.force, source: flags.source, algorithms, examiner: flags.examiner }, await this.custody(flags));
+    const { outcome, ...written } = r;
+    this.conclude(outcome);
+    this.log(`verdict ${r.verdict.toUpperCase()}; wrote ${r.path} (${r.size} bytes, SHA-256 ${r.sha256})`);
+    return written;
   }
 }

@@ -289,6 +289,10 @@ function tornError(file: string): CustosError {
  * appends a signed `repair` entry that says what was removed. Never touches complete entries.
  */
 export async function repairLedger(dir: string, signer: Signer, env: Environment = systemEnvironment): Promise<LedgerEntry> {
+  // Checked before the lock: the lock library would retry a missing file for half a minute.
+  if (!existsSync(ledgerPath(dir))) {
+    throw new CustosError('LEDGER_NOT_FOUND', `${ledgerPath(dir)} does not exist`, { path: ledgerPath(dir), hint: 'Name the case folder with --case-dir (or CUSTOS_CASE_DIR).' });
+  }
   const file = ledgerPath(dir);
   return withLock(dir, () => {
     const { last, torn: removed, size } = readTail(file);

@@ -18,9 +18,9 @@ import {
   transferCustody,
   verifyLedger,
 } from '../custody';
-import { ExitCode } from '../errors';
+import type { Outcome } from '../errors';
 import { writeFileAtomic } from '../fsutil';
-import { type Custody, openCustody, record } from '../recorded';
+import { type Custody, openCustody, record } from './session';
 
 /**
  * How a service gets the passphrase of the identity that signs, which only the command can ask
@@ -43,12 +43,7 @@ export interface SignedAction {
  * How a command ended when it did not fail: 'ok'; 'mismatch', records that do not verify (exit 4);
  * 'torn', a ledger whose last line is incomplete but whose entries before it verify (exit 3).
  */
-export type Outcome = 'ok' | 'mismatch' | 'torn';
-
-/** The exit code of an outcome (src/errors.ts ExitCode). */
-export function outcomeExitCode(outcome: Outcome): ExitCode {
-  return outcome === 'mismatch' ? ExitCode.MISMATCH : outcome === 'torn' ? ExitCode.INPUT : ExitCode.OK;
-}
+export { type Outcome, outcomeExitCode } from '../errors';
 
 /** Unlocks the signer for a case folder and protects the case's records for this process. */
 function openSigner(o: SignedAction, unlock: Unlock): Promise<Custody> {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquisitionReport, custodyReport } from '../../reports';
-import { acquireRecorded } from '../../src/recorded';
+import { acquireRecorded } from '../../src/services/acquire';
 import { sha256Hex } from '../../src/custody/canonical';
 import { createIdentity, loadSigner, type Signer } from '../../src/custody/identity';
 import { appendEntry, initCase, verifyLedger } from '../../src/custody';

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireRecorded } from '../../src/recorded';
+import { acquireRecorded } from '../../src/services/acquire';
 import { createIdentity, loadSigner, type Signer } from '../../src/custody/identity';
 import { appendEntry, initCase } from '../../src/custody';
 import type { AcquisitionManifest } from '../../src/manifest/manifest';
