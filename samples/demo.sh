@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the bundled sample (npm run demo builds first, then runs this):
 # an examiner identity and a case, acquisition of the sample evidence with its case description,
-# verification, the signed chain of custody, PDF reports, and every figure checked with tools
+# conversion between formats, verification, the signed chain of custody, PDF reports, and every figure checked with tools
 # nobody here wrote (coreutils, openssl, qpdf, pdftotext).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,15 @@ echo "== 3b. The same evidence as E01 (EnCase format), checked with libewf's ewf
 custos acquire samples/fat-disk.img --out "$case_dir" --name EV-0001-e01 --case-file samples/case.json --format e01 --no-progress | grep -E "image|MD5"
 if command -v ewfverify >/dev/null; then ewfverify -q "$case_dir/EV-0001-e01.E01" | tail -1; fi
 custos verify "$case_dir/EV-0001-e01.E01" --no-progress | tail -1
+
+echo
+echo "== 3c. Convert the E01 back to raw (checked against its manifest on the way) and compare with the source"
+custos convert "$case_dir/EV-0001-e01.manifest.json" --to raw --out "$work/converted" --no-progress | head -1
+cmp samples/fat-disk.img "$work/converted/EV-0001.raw" && echo "cmp: the converted image is byte-for-byte the source"
+if command -v ewfexport >/dev/null; then
+  ewfexport -q -u -f raw -t "$work/ewfexport" "$case_dir/EV-0001-e01.E01" > /dev/null
+  cmp "$work/ewfexport.raw" "$work/converted/EV-0001.raw" && echo "cmp: and to what libewf's ewfexport extracts"
+fi
 
 echo
 echo "== 4. Verify the image against its manifest, as an examiner would before court"
