@@ -3,7 +3,8 @@
  * about an image, written beside it. Written only once the schema accepts it, read back only from a
  * bounded regular file that the schema accepts.
  */
-import type { FormatName } from '../formats/registry';
+import { FORMAT_NAMES, type FormatName } from '../formats/registry';
+import { CustosError, printable } from '../errors';
 import type { HashSet } from '../hash/hashset';
 import { assertSchema, readValidatedJson } from '../schema';
 import type { SourceInfo, SourceMount } from '../source/info';
@@ -107,5 +108,11 @@ export function writeManifest(path: string, manifest: AcquisitionManifest, o: { 
 
 /** Reads and validates a manifest; every problem is an input error naming the file. */
 export function readManifest(path: string): AcquisitionManifest {
-  return readValidatedJson('acquisition-manifest', path, 'Name a BASE.manifest.json written by custos acquire, or restore it from your evidence copy.') as AcquisitionManifest;
+  const hint = 'Name a BASE.manifest.json written by custos acquire, or restore it from your evidence copy.';
+  const m = readValidatedJson('acquisition-manifest', path, hint) as AcquisitionManifest;
+  // The schema takes any format name; the registry says which this custos can read.
+  if (!(FORMAT_NAMES as readonly string[]).includes(m.acquisition.format)) {
+    throw new CustosError('INVALID_INPUT', `${path}: image format '${printable(m.acquisition.format, 40)}' is not one this custos knows (${FORMAT_NAMES.join(', ')})`, { path, hint });
+  }
+  return m;
 }
