@@ -20,6 +20,7 @@ import { ParallelHasher } from '../hash/parallel';
 import { type Environment, systemEnvironment } from '../host';
 import { type AcquisitionManifest, readManifest, writeManifest } from '../manifest/manifest';
 import { describeSource } from '../source/info';
+import { readOnlyOpen } from '../source/writeblock';
 import { alignmentError, DEFAULT_CHUNK_SIZE, type PipelineProgress, runPipeline } from '../stream/pipeline';
 import { SlotRing } from '../stream/ring';
 import { toolInfo } from '../tool';
@@ -171,17 +172,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertResult> {
       case: caseFields,
       // The source of a derived copy is the parent's media (not its first container file).
       source: { ...describeSource(image.parts[0]!.path), path: parent.imagePath, sizeBytes: image.size, logicalSectorSize: sectorSize, physicalSectorSize: sectorSize, sectors: Math.ceil(image.size / sectorSize) },
-      writeBlock: {
-        method: 'read-only-open',
-        mechanism: 'image files opened O_RDONLY for conversion; the original evidence was not read',
-        openFlags: ['O_RDONLY'],
-        readOnlyBefore: null,
-        readOnlyAfterSet: null,
-        readOnlyAtEnd: null,
-        partitions: [],
-        allowMounted: false,
-        mountsAtStart: [],
-      },
+      writeBlock: readOnlyOpen('image files opened O_RDONLY for conversion; the original evidence was not read'),
       acquisition: {
         format: o.to,
         ...format.settings(layout, o),

@@ -58,17 +58,7 @@ export function applyWriteBlock(
     });
   }
   const base = { openFlags: options.openFlags, allowMounted: options.allowMounted, mountsAtStart: info.mounts };
-  if (info.kind === 'file') {
-    return {
-      ...base,
-      method: 'read-only-open',
-      mechanism: 'regular file opened O_RDONLY; no kernel write-block applies to a file',
-      readOnlyBefore: null,
-      readOnlyAfterSet: null,
-      readOnlyAtEnd: null,
-      partitions: [],
-    };
-  }
+  if (info.kind === 'file') return { ...readOnlyOpen('regular file opened O_RDONLY; no kernel write-block applies to a file'), ...base };
   if (rw.length > 0) {
     // Setting BLKROSET under a read-write mount makes the running system's writes fail (a live
     // system disk would crash): the user asked for a live acquisition, so only the open is read-only.
@@ -112,6 +102,21 @@ export function applyWriteBlock(
     readOnlyAfterSet: after,
     readOnlyAtEnd: null,
     partitions,
+  };
+}
+
+/** The record of a source that is a file, protected by its read-only open alone (no kernel flag applies). */
+export function readOnlyOpen(mechanism: string, openFlags: string[] = ['O_RDONLY']): WriteBlockRecord {
+  return {
+    method: 'read-only-open',
+    mechanism,
+    openFlags,
+    readOnlyBefore: null,
+    readOnlyAfterSet: null,
+    readOnlyAtEnd: null,
+    partitions: [],
+    allowMounted: false,
+    mountsAtStart: [],
   };
 }
 
