@@ -28,6 +28,13 @@ export function pieceDigests(cmd: 'md5sum' | 'sha1sum' | 'sha256sum' | 'sha512su
   return out;
 }
 
+/** The digest a coreutils tool gives for bytes fed on its standard input. */
+export function bytesDigest(cmd: 'md5sum' | 'sha1sum' | 'sha256sum' | 'sha512sum', bytes: Uint8Array): string {
+  const r = spawnSync(cmd, ['-'], { input: bytes, encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr}`);
+  return r.stdout.split(/\s+/)[0]!;
+}
+
 /**
  * Cuts `file` into `dir/prefix.001`, `.002`, … of `size` bytes with coreutils split(1), numbered
  * from 1 with `width` digits (`split -d -a WIDTH --numeric-suffixes=1`); returns the paths in order.
@@ -91,7 +98,7 @@ export function ewfacquire(source: string, target: string, args: string[] = []):
  */
 export class MemorySource implements ByteSource {
   readonly directFds: number[] = [];
-  readonly reads: { position: number; length: number }[] = [];
+  readonly reads: { position: number; length: number; at: number }[] = [];
   closed = 0;
   constructor(
     readonly bytes: Buffer,
@@ -103,7 +110,7 @@ export class MemorySource implements ByteSource {
   }
 
   async readFully(view: Uint8Array, position: number): Promise<ByteRange[]> {
-    this.reads.push({ position, length: view.length });
+    this.reads.push({ position, length: view.length, at: Date.now() });
     if (this.o.failAt !== undefined && this.o.failAt >= position && this.o.failAt < position + view.length) {
       throw new Error(`read failed at ${this.o.failAt}`);
     }
