@@ -5,7 +5,7 @@
  * writes a set ewfverify accepts, with the error2 ranges it was given. Read errors of a real
  * failing source (root: the fault harness) come through as ewfinfo shows them.
  */
-import { copyFileSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { e01Format } from '../../../../src/formats/e01';
