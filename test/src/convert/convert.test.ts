@@ -11,6 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { acquire } from '../../../src/acquire/acquire';
 import { convert, type ConvertResult } from '../../../src/convert/convert';
+import { e01Format } from '../../../src/formats/e01';
 import { faultSkipReason, FaultySource, stopAll } from '../../faults/faulty-source';
 import { digestOf, fixedEnvironment, hasTool, makeTempDir, pseudoRandomBytes, sameBytes } from '../../helpers';
 import { ewfacquire, ewfexportRaw, ewfinfo, splitWithCoreutils, thrown } from '../image-support';
@@ -171,6 +172,53 @@ d('a parent that no longer matches its record', () => {
       expect(existsSync(join(out, 'ch.manifest.json'))).toBe(false);
     }
     expect(readdirSync(at('changed-split')).sort()).toEqual(['ch.001.partial', 'ch.002.partial', 'ch.003.partial']);
+  });
+});
+
+d('a parent with 4096-byte sectors and read errors', () => {
+  /** Byte ranges of error2 entries in sectors of `bytesPerSector`. */
+  const asBytes = (list: { firstSector: number; sectorCount: number }[], bytesPerSector: number) => list.map((e) => ({ offset: e.firstSector * bytesPerSector, length: e.sectorCount * bytesPerSector }));
+  let parent: string;
+  beforeAll(async () => {
+    // The parent: an E01 of 4096-byte sectors whose error2 marks sector 2 (bytes 8192-12287), as ewfinfo confirms.
+    const dir = at('k4-parent');
+    mkdirSync(dir);
+    const data = readFileSync(src);
+    const w = await e01Format.create(
+      { dir, base: 'ev', format: 'e01', splitSize: 0, totalSize: data.length },
+      { sectorSize: 4096, toolVersion: 't', os: 'Linux', acquired: new Date('2026-03-14T09:00:00Z'), now: new Date('2026-03-14T09:00:00Z'), utcOffsetMinutes: 0 },
+    );
+    try {
+      await w.write(data, 0);
+      await w.finish({ md5: digestOf('md5sum', src), sha1: digestOf('sha1sum', src), readErrors: [{ firstSector: 2, sectorCount: 1 }] });
+      await w.commit();
+    } finally {
+      await w.close();
+    }
+    parent = join(dir, 'ev.E01');
+    expect(ewfinfo(parent)).toMatchObject({ bytesPerSector: 4096, readErrors: [{ firstSector: 2, sectorCount: 1 }] });
+  });
+
+  test('E01 → raw: the manifest records bytes 8192-12287 as sector 2 of 4096 bytes', async () => {
+    const raw = await convert({ input: parent, to: 'raw', outDir: at('k4-raw'), env: fixedEnvironment() });
+    expect(raw.manifest.acquisition.sectorSize).toBe(4096);
+    expect(raw.manifest.readErrors).toEqual([{ offset: 8192, length: 4096, firstSector: 2, sectorCount: 1 }]);
+  });
+
+  // Bug (src/convert/convert.ts): a raw or split parent is opened as an ImageSource, whose sector size is
+  // always 512, so the copy is written with 512-byte sectors while the parent manifest's read errors are
+  // copied with their sector numbers in 4096-byte units: the new E01's error2 marks sector 2 of 512
+  // bytes (bytes 1024-1535) instead of sectors 16-23 (bytes 8192-12287), and the copy's manifest says
+  // firstSector 2 with sectorSize 512 for offset 8192. Fix: take the sector size of a parent with a
+  // manifest from parent.manifest.acquisition.sectorSize, and rebuild firstSector/sectorCount from each
+  // record's offset and length in the output's sector size (readErrorRecords(ranges, sectorSize)).
+  test.failing('E01 → raw → E01: the new error2 marks the same bytes, and the copy\'s manifest is consistent with its sector size', async () => {
+    const raw = await convert({ input: parent, to: 'raw', outDir: at('k4-raw2'), env: fixedEnvironment() });
+    const e01 = await convert({ input: raw.manifestPath, to: 'e01', outDir: at('k4-e01'), env: fixedEnvironment() });
+    const info = ewfinfo(e01.outputs[0]!.path);
+    expect(asBytes(info.readErrors, info.bytesPerSector!)).toEqual(asBytes([{ firstSector: 2, sectorCount: 1 }], 4096));
+    const size = e01.manifest.acquisition.sectorSize;
+    for (const r of e01.manifest.readErrors) expect([r.firstSector, r.sectorCount]).toEqual([r.offset / size, r.length / size]);
   });
 });
 
