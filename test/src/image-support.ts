@@ -5,8 +5,11 @@
  * the engine did with them. Nothing here calls custos to judge custos.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { adler, descriptorBytes, tableBody, volumeBody } from './formats/e01-util';
 import type { ByteRange, ByteSource, ImageWriter, OutputFile } from '../../src/formats/types';
 
 /** Runs a shell pipeline with "$1" bound to `file`; fails the test when it fails. */
@@ -89,6 +92,53 @@ export function ewfacquire(source: string, target: string, args: string[] = []):
   const r = spawnSync('ewfacquire', ['-u', '-q', '-t', target, ...args, source], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ewfacquire ${source} exited ${r.status}: ${r.stdout}${r.stderr}`);
   return `${target}.E01`;
+}
+
+/**
+ * An E01 set of `count` segment files built from the EWF specification with the test tools of
+ * ./formats/e01-util.ts (not custos's writer): segment k holds one compressed 32 KiB chunk of the
+ * byte k & 0xff; the first has a header and the volume section, the others a data section, the
+ * last a digest (MD5, SHA-1) and done. Named BASE.E01 … as libewf names segments. Returns the
+ * file names in order and the media's MD5.
+ */
+export function buildE01Set(dir: string, base: string, count: number, extension: (n: number) => string): { names: string[]; md5: string } {
+  const volume = volumeBody({ sectorsPerChunk: 64, bytesPerSector: 512, sectorCount: count * 64, chunkCount: count, guid: Buffer.alloc(16, 0x11) });
+  const md5 = createHash('md5');
+  const sha1 = createHash('sha1');
+  const names: string[] = [];
+  for (let k = 1; k <= count; k++) {
+    const media = Buffer.alloc(32768, k & 0xff);
+    md5.update(media);
+    sha1.update(media);
+    const chunk = deflateSync(media);
+    const parts: Buffer[] = [Buffer.from([0x45, 0x56, 0x46, 0x09, 0x0d, 0x0a, 0xff, 0x00, 0x01, k & 0xff, k >> 8, 0x00, 0x00])];
+    let at = 13;
+    const add = (type: string, data: Buffer) => {
+      parts.push(descriptorBytes(type, at + 76 + data.length, 76 + data.length), data);
+      at += 76 + data.length;
+    };
+    if (k === 1) {
+      add('header', deflateSync(Buffer.from('1\nmain\nc\tn\ta\te\tt\tav\tov\tm\tu\tp\ncase\tev\tdesc\texam\tnotes\t1\tLinux\t1700000000\t1700000000\t0\n\n', 'latin1')));
+      add('volume', volume);
+    } else add('data', volume);
+    const sectorsAt = at;
+    add('sectors', chunk);
+    const table = tableBody(sectorsAt, [(76 | 0x80000000) >>> 0]);
+    add('table', table);
+    add('table2', table);
+    if (k === count) {
+      const digest = Buffer.alloc(80);
+      Buffer.from(md5.copy().digest('hex'), 'hex').copy(digest, 0);
+      Buffer.from(sha1.digest('hex'), 'hex').copy(digest, 16);
+      digest.writeUInt32LE(adler(digest.subarray(0, 76)), 76);
+      add('digest', digest);
+    }
+    parts.push(descriptorBytes(k === count ? 'done' : 'next', at, 0));
+    const name = `${base}.${extension(k)}`;
+    writeFileSync(join(dir, name), Buffer.concat(parts));
+    names.push(name);
+  }
+  return { names, md5: md5.digest('hex') };
 }
 
 /**
