@@ -22,10 +22,27 @@ beforeAll(() => {
 });
 afterAll(() => tmp.cleanup());
 
+/**
+ * The real hasher, whose n-th update is reported done `delayFor(n)` ms late: the digests are
+ * computed as always, but chunks finish out of order, as they may when consumers overlap.
+ */
+class LateHasher extends ParallelHasher {
+  private calls = 0;
+  constructor(buffer: SharedArrayBuffer, private readonly delayFor: (n: number) => number) {
+    super(buffer, ['md5', 'sha256'], { maxWorkers: 1 });
+  }
+
+  override update(offset: number, length: number): Promise<void> {
+    const ms = this.delayFor(this.calls++);
+    const done = super.update(offset, length);
+    return ms > 0 ? done.then(() => new Promise<void>((r) => setTimeout(r, ms))) : done;
+  }
+}
+
 /** Runs one pass with a fresh ring and hasher (MD5 and SHA-256 on one worker), always stopping the workers. */
-async function pass(o: Omit<PipelineOptions, 'ring' | 'hasher'> & { slots?: number; slotSize?: number }) {
+async function pass(o: Omit<PipelineOptions, 'ring' | 'hasher'> & { slots?: number; slotSize?: number; lateBy?: (n: number) => number }) {
   const ring = new SlotRing(o.slots ?? 4, o.slotSize ?? SLOT);
-  const hasher = new ParallelHasher(ring.buffer, ['md5', 'sha256'], { maxWorkers: 1 });
+  const hasher = o.lateBy ? new LateHasher(ring.buffer, o.lateBy) : new ParallelHasher(ring.buffer, ['md5', 'sha256'], { maxWorkers: 1 });
   const progress: (PipelineProgress & { written: number })[] = [];
   try {
     const result = await runPipeline({
@@ -67,6 +84,23 @@ describe('runPipeline', () => {
     // While the first write was pending, the reader went on: some report saw bytes read well past bytes done.
     expect(progress.some((p) => p.bytesRead - p.bytesDone >= 2 * SLOT)).toBe(true);
     expect(progress[progress.length - 1]!.bytesDone).toBe(data.length);
+  });
+
+  test('chunks that finish out of order: bytesDone waits for the missing one, then moves over those finished meanwhile', async () => {
+    const data = pseudoRandomBytes(8 * SLOT, 29);
+    const writer = new MemoryWriter(data.length);
+    // Chunk 0's hashing is reported 200 ms late; chunks 1-3 finish first.
+    const { result, progress, hashes } = await pass({ source: new MemorySource(data), end: data.length, writer, slots: 4, lateBy: (n) => (n === 0 ? 200 : 0) });
+    const firstMove = progress.findIndex((p) => p.bytesDone > 0);
+    // Chunks 1-3 (at least) were reported finished while chunk 0 was not: bytesDone stayed 0…
+    expect(firstMove).toBeGreaterThanOrEqual(3);
+    for (const p of progress.slice(0, firstMove)) expect(p.bytesDone).toBe(0);
+    // …then moved over all of them at once, never onto a gap.
+    expect(progress[firstMove]!.bytesDone).toBeGreaterThanOrEqual(4 * SLOT);
+    expect(progress[firstMove]!.bytesDone % SLOT).toBe(0);
+    expect(result).toEqual({ bytesRead: data.length, bytesDone: data.length, readErrors: [], stopped: false });
+    expect(writer.media.equals(data)).toBe(true);
+    expect(hashes.md5).toBe(bytesDigest('md5sum', data));
   });
 
   test('the ring bounds what is in flight: with 2 slots the reader is never more than 2 chunks ahead of bytes done', async () => {
