@@ -204,6 +204,11 @@ export function ensureDir(path: string, mode = 0o755): string[] {
   return missing;
 }
 
+/** "a manifest", "an image file": the noun with its indefinite article, for messages. */
+function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
 /** Bytes of records custos reads whole (manifests, case files, journals, certificates, keys): 64 MiB. */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
@@ -222,7 +227,7 @@ export function openRegularForRead(path: string, what: string): { fd: number; si
   if (!st.isFile()) {
     closeSync(fd);
     const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a pipe (FIFO)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
-    throw new CustosError(st.isDirectory() ? 'IS_DIRECTORY' : 'NOT_A_FILE', `${path}: is ${kind}; a ${what} is read only from a regular file`, {
+    throw new CustosError(st.isDirectory() ? 'IS_DIRECTORY' : 'NOT_A_FILE', `${path}: is ${kind}; ${withArticle(what)} is read only from a regular file`, {
       path,
       hint: `Name the ${what} file itself.`,
     });
@@ -235,7 +240,7 @@ export function readBoundedFile(path: string, what: string, maxBytes = MAX_RECOR
   const { fd, size } = openRegularForRead(path, what);
   try {
     const tooLarge = () =>
-      new CustosError('INVALID_INPUT', `${path}: larger than ${maxBytes} bytes, too large for a ${what}`, { path, hint: `Check that this is the ${what} you meant.` });
+      new CustosError('INVALID_INPUT', `${path}: larger than ${maxBytes} bytes, too large for ${withArticle(what)}`, { path, hint: `Check that this is the ${what} you meant.` });
     if (size > maxBytes) throw tooLarge();
     const buf = Buffer.alloc(Math.min(size, maxBytes) + 1);
     let done = 0;

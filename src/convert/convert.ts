@@ -98,8 +98,10 @@ export async function convert(o: ConvertOptions): Promise<ConvertResult> {
     const outDir = resolve(o.outDir);
     const input = basename(parent.imagePath);
     const base = o.name ? safeName(o.name) : safeName(caseFields.evidenceNumber ?? (input.slice(0, input.length - extname(input).length) || input));
+    // The media's sector size as recorded (a raw image of a 4Kn drive does not say it itself).
+    const sectorSize = parent.manifest?.acquisition.sectorSize ?? image.sectorSize;
     const layout = { dir: outDir, base, format: o.to, splitSize, totalSize: image.size };
-    format.check(layout, { sectorSize: image.sectorSize, segmentSize: o.segmentSize });
+    format.check(layout, { sectorSize, segmentSize: o.segmentSize });
     const manifestPath = join(outDir, `${base}.manifest.json`);
     for (const d of ensureDir(outDir)) events(`created output folder ${d}`);
     if (existsSync(manifestPath)) {
@@ -108,7 +110,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertResult> {
     const started = env.now();
     const acquired = parent.manifest ? new Date(parent.manifest.time.start) : started;
     writer = await format.create(layout, {
-      sectorSize: image.sectorSize,
+      sectorSize,
       compression: o.compression,
       segmentSize: o.segmentSize,
       caseFields,
@@ -150,11 +152,12 @@ export async function convert(o: ConvertOptions): Promise<ConvertResult> {
         hint: 'The input image was changed or damaged since it was recorded: run custos verify on it, and convert a good copy.',
       });
     }
-    // Sectors the original acquisition could not read stay recorded in the copy (E01: error2).
-    const sectorSize = image.sectorSize;
-    const errors = parent.manifest
-      ? parent.manifest.readErrors
-      : readErrorRecords(image.readErrors.map((e) => ({ offset: e.firstSector * sectorSize, length: e.sectorCount * sectorSize })), sectorSize);
+    // Sectors the original acquisition could not read stay recorded in the copy (E01: error2),
+    // counted again from their bytes in the copy's sector size.
+    const errorBytes = parent.manifest
+      ? parent.manifest.readErrors.map((r) => ({ offset: r.offset, length: r.length }))
+      : image.readErrors.map((e) => ({ offset: e.firstSector * image.sectorSize, length: e.sectorCount * image.sectorSize }));
+    const errors = readErrorRecords(errorBytes, sectorSize);
     const files = await writer.finish({ md5: digests.hashes.md5 ?? '', sha1: digests.hashes.sha1 ?? '', readErrors: errors });
     const outputs = await outputsOf(format, files, digests);
     const seconds = (Date.now() - t0) / 1000;

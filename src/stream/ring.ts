@@ -43,7 +43,7 @@ export class SlotRing {
    */
   alignFor(fds: readonly number[]): boolean {
     // Two pages: a probe of one sector can pass from a misaligned address that larger I/O rejects.
-    const length = 2 * MAX_ALIGNMENT;
+    const length = Math.min(2 * MAX_ALIGNMENT, this.slots * this.slotSize);
     for (let offset = 0; offset < MAX_ALIGNMENT; offset += 16) {
       const view = new Uint8Array(this.buffer, offset, length);
       if (fds.every((fd) => acceptsAddress(fd, view))) {

@@ -11,15 +11,15 @@ import { type E01Info, E01Source } from './reader';
 import { EVF_SIGNATURE } from './sections';
 import { DEFAULT_SEGMENT_SIZE, E01Writer } from './writer';
 
-/** Segment file names: .E01 … .E99, then .EAA … .ZZZ (either case). */
-const SEGMENT_NAME = /^(.*)\.([Ee])(\d{2}|[A-Za-z]{2})$/;
+/** Segment file names: .E01 … .E99, then .EAA … .EZZ, .FAA … .ZZZ (libewf's sequence; either case). */
+const SEGMENT_NAME = /^(.*)\.(?:([Ee])\d{2}|([E-Ze-z])[A-Za-z]{2})$/;
 
 /** The first segment (.E01) of the set that `path` belongs to, whichever segment is named. */
 function firstSegment(path: string): string {
   const m = SEGMENT_NAME.exec(basename(path));
   if (!m) return path;
-  const upper = m[2] === 'E';
-  return join(dirname(path), `${m[1]}.${upper ? 'E01' : 'e01'}`);
+  const letter = m[2] ?? m[3]!;
+  return join(dirname(path), `${m[1]}.${letter === letter.toUpperCase() ? 'E01' : 'e01'}`);
 }
 
 /** What an E01's header says about the case, in custos's field names (EWF header2: c, n, a, e, t). */
@@ -52,7 +52,8 @@ export const e01Format: ImageFormat<'e01'> = {
   name: 'e01',
   description: 'e01: EnCase 6 style Expert Witness files BASE.E01, BASE.E02, … (libewf, EnCase, FTK, X-Ways, The Sleuth Kit read them)',
   filesHoldMedia: false,
-  extensions: [/\.[Ee](\d{2}|[A-Za-z]{2})$/],
+  // What a name claims: .E01-.E99 (and .EAA…, upper case as EnCase writes them); a lower-case .eml or .exe is not a claim.
+  extensions: [/\.(?:[Ee]\d{2}|E[A-Z]{2})$/],
   requiredAlgorithms: ['md5', 'sha1'],
   check: (layout, o) => {
     if (o.segmentSize !== undefined) checkSegmentSize('--segment-size', o.segmentSize, layout.totalSize);

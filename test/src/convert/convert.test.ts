@@ -212,7 +212,7 @@ d('a parent with 4096-byte sectors and read errors', () => {
   // firstSector 2 with sectorSize 512 for offset 8192. Fix: take the sector size of a parent with a
   // manifest from parent.manifest.acquisition.sectorSize, and rebuild firstSector/sectorCount from each
   // record's offset and length in the output's sector size (readErrorRecords(ranges, sectorSize)).
-  test.failing('E01 → raw → E01: the new error2 marks the same bytes, and the copy\'s manifest is consistent with its sector size', async () => {
+  test('E01 → raw → E01: the new error2 marks the same bytes, and the copy\'s manifest is consistent with its sector size', async () => {
     const raw = await convert({ input: parent, to: 'raw', outDir: at('k4-raw2'), env: fixedEnvironment() });
     const e01 = await convert({ input: raw.manifestPath, to: 'e01', outDir: at('k4-e01'), env: fixedEnvironment() });
     const info = ewfinfo(e01.outputs[0]!.path);
