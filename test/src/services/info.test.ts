@@ -45,7 +45,7 @@ test('a raw file: the source\'s facts, with hidden areas "not applicable"', () =
       case: { caseNumber: 'C-7', evidenceNumber: 'EV-7', examiner: 'Alex Morgan', description: 'USB stick' },
     });
     e01 = a.outputs[0]!.path;
-    d = describeAny(e01) as typeof d;
+    d = describeAny(e01) as unknown as typeof d;
     const info = tool('ewfinfo', [e01]);
     field = (label: string) => new RegExp(`^\\s*${label}:\\s+(.*)$`, 'm').exec(info)?.[1];
   });
@@ -129,7 +129,7 @@ test('the info entry of a split set with many segments stays within the ledger\'
   writeFileSync(media, pseudoRandomBytes(160 * 512, 5));
   tool('split', ['-b', '512', '-d', '-a', '3', media, join(dir, 'disk.')]);
   const c = await w.newCase();
-  const d = (await infoRecorded(join(dir, 'disk.000'), c)) as { segments: unknown[]; mediaSize: number };
+  const d = (await infoRecorded(join(dir, 'disk.000'), c)) as unknown as { segments: unknown[]; mediaSize: number };
   expect(d.segments).toHaveLength(160);
   expect(d.mediaSize).toBe(160 * 512);
   expect(ledger(c.caseDir).map((e) => e.action)).toEqual(['case-open', 'info']);
