@@ -186,6 +186,13 @@ export function fromFsError(err: unknown, path: string, doing: string): CustosEr
         cause: err,
         hint: 'The storage failed or is full; check the device and the kernel log (dmesg).',
       });
+    case 'EMFILE':
+    case 'ENFILE':
+      return new CustosError('IO_ERROR', `${path}: too many open files while ${doing}`, {
+        path,
+        cause: err,
+        hint: 'Raise the limit of open files (ulimit -n 4096), or close other programs, then run the same command again.',
+      });
     case 'ENAMETOOLONG':
     case 'ENOTDIR':
     case 'ELOOP':

@@ -160,7 +160,9 @@ export function renameIntoPlace(from: string, to: string): void {
   try {
     renameSync(from, to);
   } catch (err) {
-    throw wrap(err, to, `renaming ${basename(from)} into place`);
+    // ENOENT here is the finished file gone (the final name was just seen free): name that file.
+    const gone = (err as NodeJS.ErrnoException).code === 'ENOENT' && !entryExists(from);
+    throw gone ? wrap(err, from, `renaming it to ${basename(to)}`) : wrap(err, to, `renaming ${basename(from)} into place`);
   }
 }
 

@@ -4,7 +4,8 @@ import acquisitionManifestSchema from '../schemas/acquisition-manifest.schema.js
 import caseSchema from '../schemas/case.schema.json';
 import hashResultSchema from '../schemas/hash-result.schema.json';
 import ledgerEntrySchema from '../schemas/ledger-entry.schema.json';
-import { CustosError, printable } from './errors';
+import resumeJournalSchema from '../schemas/resume-journal.schema.json';
+import { CustosBug, CustosError, printable } from './errors';
 import { MAX_RECORD_BYTES, readBoundedFile } from './fsutil';
 
 /** Every JSON Schema custos ships (draft 2020-12), by short name. */
@@ -13,6 +14,7 @@ export const SCHEMAS = {
   case: caseSchema,
   'hash-result': hashResultSchema,
   'ledger-entry': ledgerEntrySchema,
+  'resume-journal': resumeJournalSchema,
 } as const;
 export type SchemaName = keyof typeof SCHEMAS;
 
@@ -22,8 +24,13 @@ const compiled = new Map<SchemaName, ValidateFunction>();
 function validator(name: SchemaName): ValidateFunction {
   let fn = compiled.get(name);
   if (!fn) {
-    ajv ??= addFormats(new Ajv2020({ strict: true, allErrors: true }));
-    fn = ajv.compile(SCHEMAS[name]);
+    // Every schema is registered first: one may refer to parts of another by its $id.
+    if (!ajv) {
+      ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
+      for (const schema of Object.values(SCHEMAS)) ajv.addSchema(schema);
+    }
+    fn = ajv.getSchema(SCHEMAS[name].$id);
+    if (!fn) throw new CustosBug(`schema ${name} did not compile`);
     compiled.set(name, fn);
   }
   return fn;

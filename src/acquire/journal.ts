@@ -4,6 +4,7 @@ import { CustosError, printable } from '../errors';
 import { isAlgorithm, type Algorithm } from '../hash/algorithms';
 import type { AcquisitionSession, CaseMetadata } from '../manifest/manifest';
 import { readBoundedFile, writeFileAtomic } from '../fsutil';
+import { schemaProblems } from '../schema';
 import type { ByteRange } from '../formats/types';
 import type { SourceInfo } from '../source/info';
 import type { WriteBlockRecord } from '../source/writeblock';
@@ -87,6 +88,9 @@ export function loadJournal(path: string): ResumeJournal {
     throw bad('read errors are not valid ranges');
   }
   if (!Array.isArray(data.sessions) || !Array.isArray(data.rateSamples) || typeof data.durationSeconds !== 'number' || !data.writeBlock) throw bad('history is missing');
+  // The history becomes the manifest's: hold it to the manifest's rules now, not after the whole source is read.
+  const problems = schemaProblems('resume-journal', data);
+  if (problems.length > 0) throw bad(`it does not match the resume-journal schema: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
   return data;
 }
 

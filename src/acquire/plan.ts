@@ -90,7 +90,7 @@ export const MAX_HASH_WINDOWS = 200_000;
 
 /** Refuses a hash-window size that is not whole sectors or would make an absurd number of windows. */
 export function checkWindowSize(w: number, media: { sizeBytes: number; logicalSectorSize: number }): void {
-  if (w <= 0) return;
+  if (w === 0) return; // no windows; a negative or odd one is refused below
   const sector = media.logicalSectorSize;
   if (!Number.isSafeInteger(w) || w < sector || w % sector !== 0) {
     throw new CustosError('USAGE', `--hash-window ${w} is not a whole number of ${sector}-byte sectors`, { hint: 'Use a window such as 1MiB or 64MiB.' });

@@ -3,6 +3,7 @@
  * acquisition-manifest.schema.json), the hash-windows file beside it, each output file's own
  * hashes, and the verification results added afterwards.
  */
+import { CustosBug } from '../errors';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { ImageSource } from '../formats/files';
@@ -40,7 +41,12 @@ export async function outputsOf(format: ImageFormat, files: readonly OutputFile[
   const out: AcquisitionManifest['outputs'] = [];
   for (const [i, f] of files.entries()) {
     let hashes: HashSet;
-    if (format.filesHoldMedia) hashes = files.length > 1 ? (digests.segments[i] ?? digests.hashes) : digests.hashes;
+    if (format.filesHoldMedia) {
+      const own = files.length > 1 ? digests.segments[i] : digests.hashes;
+      // A segment without its own hashes would be recorded with the whole media's: wrong, never written.
+      if (!own) throw new CustosBug(`no hashes were computed for ${f.name}, segment ${i + 1} of ${files.length}`);
+      hashes = own;
+    }
     else {
       const at = f.partialPath ?? f.path;
       hashes = (await digest(ImageSource.ofFiles(at, [at], 'raw', { ownOutput: true }), f.size, ['sha256'])).hashes;

@@ -9,6 +9,30 @@ import type { Signer } from './identity';
 /** An entry line larger than this is refused on append and rejected on verify. */
 export const MAX_ENTRY_BYTES = 1024 * 1024;
 
+/** Bytes of command line an entry keeps in full; a longer one (thousands of paths) is cut, with its hash. */
+export const MAX_COMMAND_LINE_BYTES = 16 * 1024;
+
+/**
+ * The command line as an entry records it: whole when it is short, else its first arguments and
+ * one marker naming how many were left out and the SHA-256 of the whole (arguments joined by NUL),
+ * so the entry stays within its bound and the full line can still be checked against it.
+ */
+export function boundedCommandLine(args: readonly string[]): string[] {
+  const size = (a: string) => Buffer.byteLength(a) + 4;
+  if (args.reduce((n, a) => n + size(a), 0) <= MAX_COMMAND_LINE_BYTES) return [...args];
+  const kept: string[] = [];
+  let used = 256; // room for the marker
+  for (const a of args) {
+    if (used + size(a) > MAX_COMMAND_LINE_BYTES) break;
+    kept.push(a);
+    used += size(a);
+  }
+  const rest = args.slice(kept.length);
+  const restBytes = rest.reduce((n, a) => n + Buffer.byteLength(a), 0);
+  kept.push(`[… ${rest.length} more argument${rest.length === 1 ? '' : 's'} (${restBytes} bytes) left out; sha256 of the whole command line, NUL-separated: ${sha256Hex(Buffer.from(args.join('\0')))}]`);
+  return kept;
+}
+
 export type LedgerAction =
   | 'case-open'
   | 'acquire-start'
@@ -97,7 +121,7 @@ export function buildEntry(
     time: { utc, offset: formatOffset(env.utcOffsetMinutes(now)), zone: env.timeZone() },
     host: env.host(),
     tool: toolInfo(),
-    commandLine: env.commandLine(),
+    commandLine: boundedCommandLine(env.commandLine()),
     ...(input.purpose ? { purpose: input.purpose } : {}),
     details: input.details ?? {},
     prev: base.prev,

@@ -2,7 +2,7 @@
  * Images that are plain files: the media itself in one file (raw) or cut into fixed-size segment
  * files (split). The writer both formats share, and the reader that streams their files end to end.
  */
-import { closeSync, constants, fsyncSync, ftruncateSync, lstatSync, openSync, read as readCb, statSync, write as writeCb } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, read as readCb, statSync, write as writeCb } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CustosError, fromFsError, isCustosError } from '../errors';
@@ -21,7 +21,10 @@ export const MAX_IMAGE_FILES = 100_000;
 
 /** Refuses segment sizes out of bounds for media of `size` bytes (`flag` names the option in the message). */
 export function checkSegmentSize(flag: string, segmentSize: number, size: number): void {
-  if (!Number.isSafeInteger(segmentSize) || segmentSize < MIN_SEGMENT_BYTES) {
+  if (!Number.isSafeInteger(segmentSize)) {
+    throw new CustosError('USAGE', `${flag} ${segmentSize} is not a whole number of bytes`, { hint: 'Use a size such as 650MiB, 2GiB or 4GB.' });
+  }
+  if (segmentSize < MIN_SEGMENT_BYTES) {
     throw new CustosError('USAGE', `${flag} ${segmentSize} bytes is below the minimum of 1 MiB`, { hint: 'Use a size such as 650MiB, 2GiB or 4GB.' });
   }
   const files = Math.max(1, Math.ceil(size / segmentSize));
@@ -241,6 +244,9 @@ export class RawImageWriter implements ImageWriter {
  * A raw or split raw image read as one stream: the files in order, end to end. Unlike an
  * evidence source, an image has no bad sectors to tolerate: any read error is an I/O failure.
  */
+/** Parts of a set kept open at once (reading is in order: one or two are in use). */
+const MAX_OPEN_PARTS = 8;
+
 export class ImageSource implements MediaImage {
   readonly directFds: number[] = [];
   readonly size: number;
@@ -250,8 +256,11 @@ export class ImageSource implements MediaImage {
   readonly storedHashes: HashSet = {};
   readonly caseFields: CaseFields = {};
   readonly readErrors: readonly { firstSector: number; sectorCount: number }[] = [];
-  private readonly fds: number[];
   private readonly starts: number[];
+  /** Identity of each part when the image was opened: a part replaced since then is refused, never read. */
+  private readonly ids: { dev: number; ino: number }[];
+  /** Open parts, least recently used first: a set may have more segments than a process may open files. */
+  private readonly open = new Map<number, number>();
 
   /** `ownOutput`: the partial files of this run's own image, read back on --resume; everything else read is evidence. */
   constructor(
@@ -260,14 +269,17 @@ export class ImageSource implements MediaImage {
     readonly format: FormatName = parts.length > 1 ? 'split' : 'raw',
     o: { ownOutput?: boolean } = {},
   ) {
-    this.fds = parts.map((p) => {
+    this.ids = parts.map((p) => {
       try {
-        if (!o.ownOutput) protectFile(p.path);
-        return openSync(p.path, constants.O_RDONLY);
+        const st = statSync(p.path);
+        if (!o.ownOutput) protectFile(p.path, st);
+        return { dev: st.dev, ino: st.ino };
       } catch (err) {
         throw fromFsError(err, p.path, 'opening it for reading') ?? err;
       }
     });
+    // The first part is opened now, so a set that cannot be read at all fails here.
+    if (parts.length > 0) this.fdOf(0);
     let at = 0;
     this.starts = parts.map((p) => {
       const s = at;
@@ -275,6 +287,38 @@ export class ImageSource implements MediaImage {
       return s;
     });
     this.size = at;
+  }
+
+  /** The descriptor of part `i`, opened on first use; the least recently used one is closed beyond MAX_OPEN_PARTS. */
+  private fdOf(i: number): number {
+    const cached = this.open.get(i);
+    if (cached !== undefined) {
+      this.open.delete(i);
+      this.open.set(i, cached);
+      return cached;
+    }
+    const part = this.parts[i]!;
+    let fd: number;
+    try {
+      fd = openSync(part.path, constants.O_RDONLY);
+    } catch (err) {
+      throw fromFsError(err, part.path, 'opening it for reading') ?? err;
+    }
+    const st = fstatSync(fd);
+    if (st.dev !== this.ids[i]!.dev || st.ino !== this.ids[i]!.ino) {
+      closeSync(fd);
+      throw new CustosError('IO_ERROR', `${part.path}: replaced by another file since the image was opened`, {
+        path: part.path,
+        hint: 'Something changed the image files while custos read them; find out what, then run the command again.',
+      });
+    }
+    this.open.set(i, fd);
+    if (this.open.size > MAX_OPEN_PARTS) {
+      const [oldest, ofd] = this.open.entries().next().value as [number, number];
+      this.open.delete(oldest);
+      closeSync(ofd);
+    }
+    return fd;
   }
 
   /** Opens these files as one image, in order: sizes are taken now (a file that later shrinks is an I/O error). */
@@ -294,7 +338,7 @@ export class ImageSource implements MediaImage {
       if (take <= 0) throw new CustosError('INVALID_INPUT', `${this.path}: read past the end of the image at byte ${at}`, { path: this.path });
       let n: number;
       try {
-        ({ bytesRead: n } = await read(this.fds[i]!, view, done, take, local));
+        ({ bytesRead: n } = await read(this.fdOf(i), view, done, take, local));
       } catch (err) {
         throw fromFsError(err, part.path, `reading at byte ${local}`) ?? err;
       }
@@ -310,7 +354,8 @@ export class ImageSource implements MediaImage {
   }
 
   close(): void {
-    for (const fd of this.fds) closeSync(fd);
+    for (const fd of this.open.values()) closeSync(fd);
+    this.open.clear();
   }
 }
 

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { fromFsError } from '../errors';
 import { detectFormat } from '../formats/registry';
 import { describeSource, type SourceInfo } from '../source/info';
-import { type Custody, record } from './session';
+import { type Custody, listed, record } from './session';
 
 /** What `custos info` reports: a source's facts, or what an image of a format with its own records says about itself. */
 export type Described = SourceInfo | ({ kind: string } & Record<string, unknown>);
@@ -25,6 +25,11 @@ export async function infoRecorded(path: string, c?: Custody): Promise<Described
   } catch (err) {
     throw fromFsError(err, path, 'looking it up') ?? err;
   }
-  if (c) await record(c, { action: 'info', evidence: [path], details: { source: info } });
+  if (c) await record(c, { action: 'info', evidence: [path], details: { source: entryView(info) } });
   return info;
+}
+
+/** The description as an entry keeps it: a long list (the segments of a large set) as its count and first items. */
+function entryView(info: Described): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(info).map(([k, v]) => [k, Array.isArray(v) ? listed(v) : v]));
 }

@@ -58,6 +58,8 @@ describe('fromFsError', () => {
     ['EACCES', 'PERMISSION_DENIED'],
     ['EIO', 'IO_ERROR'],
     ['ENOSPC', 'IO_ERROR'],
+    ['EMFILE', 'IO_ERROR'],
+    ['ENFILE', 'IO_ERROR'],
   ])('%s becomes %s and names the path', (code, expected) => {
     const e = fromFsError(errno(code), '/evidence/disk.img', 'reading it');
     expect(e?.code).toBe(expected);

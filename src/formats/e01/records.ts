@@ -50,9 +50,15 @@ export function inflateWhole(stored: Buffer, max: number): Buffer | undefined {
   }
 }
 
+/**
+ * The set identifier (volume bytes 64-79) as libewf's ewfinfo prints it: a Microsoft GUID, whose
+ * first three fields are stored little-endian (EWF specification, volume section).
+ */
 export const guidOf = (v: Buffer) => {
-  const g = v.subarray(64, 80).toString('hex');
-  return `${g.slice(0, 8)}-${g.slice(8, 12)}-${g.slice(12, 16)}-${g.slice(16, 20)}-${g.slice(20)}`;
+  const g = v.subarray(64, 80);
+  const le = (from: number, to: number) => Buffer.from(g.subarray(from, to)).reverse().toString('hex');
+  const rest = g.subarray(8).toString('hex');
+  return `${le(0, 4)}-${le(4, 6)}-${le(6, 8)}-${rest.slice(0, 4)}-${rest.slice(4)}`;
 };
 
 /** Whether a data section describes the same media as the volume section: geometry and set identifier. */

@@ -54,7 +54,8 @@ export type E01Summary = ImageSummary;
 
 function uuid4(): Buffer {
   const b = randomBytes(16);
-  b[6] = (b[6]! & 0x0f) | 0x40;
+  // Stored as a GUID (first three fields little-endian): the version nibble is the high one of byte 7.
+  b[7] = (b[7]! & 0x0f) | 0x40;
   b[8] = (b[8]! & 0x3f) | 0x80;
   return b;
 }

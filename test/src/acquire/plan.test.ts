@@ -176,6 +176,9 @@ describe('refused before anything happens', () => {
     expect(() => checkWindowSize(20480, disk)).not.toThrow();
     // An empty source has one (empty) window.
     expect(() => checkWindowSize(512, { sizeBytes: 0, logicalSectorSize: 512 })).not.toThrow();
+    // A negative or fractional window is a mistake, not "no windows".
+    expect(() => checkWindowSize(-512, media)).toThrow(expect.objectContaining({ code: 'USAGE', message: '--hash-window -512 is not a whole number of 512-byte sectors' }));
+    expect(() => checkWindowSize(1024.5, media)).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
 
   test('plan refuses too many windows on a large (sparse) source', () => {
@@ -187,7 +190,7 @@ describe('refused before anything happens', () => {
   test.each([
     ['split', { splitSize: 100 }, '--split-size 100 bytes is below the minimum of 1 MiB'],
     ['split', { splitSize: (1 << 20) - 1 }, `--split-size ${(1 << 20) - 1} bytes is below the minimum of 1 MiB`],
-    ['split', { splitSize: 1.5 * (1 << 20) + 0.5 }, '--split-size 1572864.5 bytes'],
+    ['split', { splitSize: 1.5 * (1 << 20) + 0.5 }, '--split-size 1572864.5 is not a whole number of bytes'],
     ['split', { splitSize: 0 }, '--split-size 0 bytes is below the minimum'],
     ['e01', { segmentSize: 4096 }, '--segment-size 4096 bytes is below the minimum of 1 MiB'],
   ] as const)('%s with %j: USAGE "%s"', (format, extra, message) => {

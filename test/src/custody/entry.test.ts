@@ -1,7 +1,7 @@
 /** The entry model: canonical bytes and hash (RFC 8785, SHA-256), the genesis hash, building and signing an entry. */
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { buildEntry, entryBytes, entryHash, genesisHash, type LedgerEntry, MAX_ENTRY_BYTES } from '../../../src/custody/entry';
+import { boundedCommandLine, buildEntry, entryBytes, entryHash, genesisHash, type LedgerEntry, MAX_COMMAND_LINE_BYTES, MAX_ENTRY_BYTES } from '../../../src/custody/entry';
 import { createIdentity, loadSigner, type Signer } from '../../../src/custody/identity';
 import { schemaProblems } from '../../../src/schema';
 import { fixedEnvironment, makeTempDir, ROOT } from '../../helpers';
@@ -91,5 +91,30 @@ describe('buildEntry', () => {
     expect(() => buildEntry({ seq: 1, caseId: 'C', prev: 'p' }, { action: 'note', details: { text: 'x'.repeat(MAX_ENTRY_BYTES / 2) } }, alex, env)).toThrow(
       expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/^ledger entry of \d+ bytes is too large$/) }),
     );
+  });
+});
+
+describe('boundedCommandLine', () => {
+  test('a short command line is kept whole', () => {
+    expect(boundedCommandLine(['custos', 'hash', 'a b', 'ü'])).toEqual(['custos', 'hash', 'a b', 'ü']);
+  });
+
+  test('a long one keeps its first arguments and a marker with the count, the bytes and the SHA-256 of the whole (as sha256sum computes it)', () => {
+    const args = ['custos', 'hash', ...Array.from({ length: 500 }, (_, i) => `/evidence/${'x'.repeat(100)}/file-${i}`)];
+    const kept = boundedCommandLine(args);
+    const marker = kept.at(-1)!;
+    const shown = kept.slice(0, -1);
+    expect(shown).toEqual(args.slice(0, shown.length));
+    expect(shown.length).toBeGreaterThan(100);
+    expect(kept.reduce((n, a) => n + Buffer.byteLength(a) + 4, 0)).toBeLessThanOrEqual(MAX_COMMAND_LINE_BYTES);
+    const rest = args.slice(shown.length);
+    const whole = createHash('sha256').update(args.join('\0')).digest('hex');
+    expect(marker).toBe(`[… ${rest.length} more arguments (${rest.reduce((n, a) => n + a.length, 0)} bytes) left out; sha256 of the whole command line, NUL-separated: ${whole}]`);
+  });
+
+  test('one argument longer than the bound: only the marker', () => {
+    const kept = boundedCommandLine(['y'.repeat(MAX_COMMAND_LINE_BYTES)]);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(/^\[… 1 more argument \(16384 bytes\) left out; /);
   });
 });

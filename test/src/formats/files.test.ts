@@ -3,7 +3,7 @@
  * against what coreutils split(1) makes of the same bytes; ImageSource reading across parts;
  * the names of split sets past 999 segments (as split -a names them); segment size bounds.
  */
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { checkSegmentSize, ImageSource, imageFileNames, MAX_IMAGE_FILES, MIN_SEGMENT_BYTES, PARTIAL_SUFFIX, RawImageWriter, segmentCount } from '../../../src/formats/files';
@@ -228,6 +228,37 @@ describe('ImageSource', () => {
     }
   });
 
+  test('a part replaced by another file after opening is refused (IO_ERROR naming it), never read', async () => {
+    const dir = folder('replaced');
+    const parts = splitWithCoreutils(media, dir, 'r', MiB);
+    const s = ImageSource.ofFiles(parts[0]!, parts, 'split', { ownOutput: true });
+    try {
+      const other = join(dir, 'other');
+      writeFileSync(other, Buffer.alloc(MiB, 0x41));
+      renameSync(other, parts[2]!);
+      const e = await thrown(() => s.readFully(new Uint8Array(MiB), 2 * MiB));
+      expect(e.code).toBe('IO_ERROR');
+      expect(e.message).toBe(`${parts[2]}: replaced by another file since the image was opened`);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('a set of many parts is read with a few files open at a time, and close() closes them all', async () => {
+    const dir = folder('many-parts');
+    const parts = splitWithCoreutils(media, dir, 'm', 64 << 10);
+    expect(parts.length).toBeGreaterThan(40);
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    const s = ImageSource.ofFiles(parts[0]!, parts, 'split', { ownOutput: true });
+    const view = new Uint8Array(SIZE);
+    expect(await s.readFully(view, 0)).toEqual([]);
+    expect(Buffer.from(view).equals(data)).toBe(true);
+    expect(openFds() - before).toBeLessThanOrEqual(8);
+    s.close();
+    expect(openFds()).toBe(before);
+  });
+
   test('files it reads are evidence: writing them is refused (UNSAFE_OUTPUT), unless they are custos\'s own output', () => {
     const dir = folder('protect');
     const parts = splitWithCoreutils(media, dir, 'p', MiB);
@@ -301,6 +332,10 @@ describe('checkSegmentSize bounds', () => {
 
   test.each([NaN, Infinity, MiB + 0.5, -MiB, 2 ** 53])('%p is refused', (size) => {
     expect(thrownSync(() => checkSegmentSize('--segment-size', size, MiB)).code).toBe('USAGE');
+  });
+
+  test('a fraction of a byte is named as such, not as below the minimum', () => {
+    expect(thrownSync(() => checkSegmentSize('--segment-size', MiB + 0.5, MiB)).message).toBe(`--segment-size ${MiB + 0.5} is not a whole number of bytes`);
   });
 
   test(`at most ${MAX_IMAGE_FILES} files: exactly that many is accepted, one more is refused with the smallest size that fits`, () => {

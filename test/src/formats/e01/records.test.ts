@@ -309,10 +309,10 @@ describe('inflateWhole, guidOf, sameMedia, bad', () => {
     expect(inflateWhole(Buffer.from([0x78, 0x9c, 0xff, 0xff, 0xff]), 40_000)).toBeUndefined();
   });
 
-  test('guidOf formats bytes 64-79 as a GUID; sameMedia compares geometry and set identifier', () => {
+  test('guidOf formats bytes 64-79 as a GUID as ewfinfo does (first three fields little-endian); sameMedia compares geometry and set identifier', () => {
     const guid = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
     const a = volumeBody({ sectorsPerChunk: 64, bytesPerSector: 512, sectorCount: 2048, guid });
-    expect(guidOf(a)).toBe('00112233-4455-6677-8899-aabbccddeeff');
+    expect(guidOf(a)).toBe('33221100-5544-7766-8899-aabbccddeeff');
     expect(sameMedia(a, Buffer.from(a))).toBe(true);
     expect(sameMedia(a, volumeBody({ sectorsPerChunk: 64, bytesPerSector: 512, sectorCount: 2048, guid: Buffer.alloc(16, 1) }))).toBe(false);
     expect(sameMedia(a, volumeBody({ sectorsPerChunk: 64, bytesPerSector: 512, sectorCount: 2049, guid }))).toBe(false);
