@@ -64,8 +64,9 @@ export {
 } from './formats/types';
 export { detectFormat, FORMAT_NAMES, formatByName, FORMATS, openImage } from './formats/registry';
 export {
-  checkSegmentSize, imageFileNames, ImageSource, MAX_IMAGE_FILES, MIN_SEGMENT_BYTES, PARTIAL_SUFFIX, RawImageWriter, segmentCount,
+  checkSegmentSize, imageFileNames, MAX_IMAGE_FILES, MIN_SEGMENT_BYTES, PARTIAL_SUFFIX, RawImageWriter, segmentCount,
 } from './formats/files';
+export { ImageSource } from './formats/image-source';
 export { findSegments } from './formats/split-naming';
 export { caseFieldsOf, e01Format } from './formats/e01';
 export { decodeHeader, type E01Info, E01Source, type E01SourceOptions, findE01Segments, MAX_DAMAGE_RECORDS } from './formats/e01/reader';

@@ -6,7 +6,7 @@
 import { CustosBug } from '../errors';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { ImageSource } from '../formats/files';
+import { ImageSource } from '../formats/image-source';
 import type { ByteRange, ImageFormat, OutputFile } from '../formats/types';
 import { writeFileAtomic } from '../fsutil';
 import type { Algorithm } from '../hash/algorithms';

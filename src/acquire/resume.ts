@@ -7,7 +7,8 @@
 import { closeSync, existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CustosError } from '../errors';
-import { imageFileNames, ImageSource, PARTIAL_SUFFIX } from '../formats/files';
+import { imageFileNames, PARTIAL_SUFFIX } from '../formats/files';
+import { ImageSource } from '../formats/image-source';
 import { addRange, type ByteRange, type ImageFormat, type ImageLayout } from '../formats/types';
 import { openRegularForRead, renameIntoPlace, syncDir } from '../fsutil';
 import { ALGORITHMS } from '../hash/algorithms';

@@ -19,6 +19,7 @@ export {
   parseCert,
   type Signer,
 } from './identity';
-export { appendEntry, CERTS_DIR, initCase, keepCertPem, LEDGER_FILE, protectCaseRecords, readEntries, repairLedger } from './storage';
+export { appendEntry, CERTS_DIR, initCase, keepCertPem, LEDGER_FILE, readEntries, repairLedger } from './storage';
 export { acceptCustody, transferCustody } from './transfer';
 export { type LedgerProblem, type LedgerReport, verifyLedger } from './verify';
+export { protectCaseRecords } from './protect-records';

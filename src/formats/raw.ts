@@ -1,5 +1,6 @@
 /** Raw images: the media itself, byte for byte, in one file (BASE.raw; also .dd, .img, anything without a signature). */
-import { ImageSource, RawImageWriter } from './files';
+import { RawImageWriter } from './files';
+import { ImageSource } from './image-source';
 import type { ImageFormat } from './types';
 
 export const rawFormat: ImageFormat<'raw'> = {

@@ -2,7 +2,8 @@
  * Split raw images: the media cut into fixed-size files, BASE.001, BASE.002, … as custos writes
  * them, and read from any segment of the sets dc3dd, dcfldd and split(1) write (.000…, .aa…).
  */
-import { checkSegmentSize, ImageSource, RawImageWriter } from './files';
+import { checkSegmentSize, RawImageWriter } from './files';
+import { ImageSource } from './image-source';
 import { findSegments } from './split-naming';
 import type { ImageFormat } from './types';
 

@@ -6,11 +6,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { adler, descriptorBytes, tableBody, volumeBody } from './formats/e01-util';
 import type { ByteRange, ByteSource, ImageWriter, OutputFile } from '../../src/formats/types';
+import { makeTempDir, pseudoRandomBytes } from '../helpers';
 
 /** Runs a shell pipeline with "$1" bound to `file`; fails the test when it fails. */
 function sh(script: string, file: string): string {
@@ -49,6 +50,41 @@ export function splitWithCoreutils(file: string, dir: string, prefix: string, si
     .filter((n) => n.startsWith(`${prefix}.`) && /^\d+$/.test(n.slice(prefix.length + 1)))
     .sort()
     .map((n) => join(dir, n));
+}
+
+/** Media of pseudo-random bytes and the set coreutils split(1) cut it into, made in a temporary folder before the tests of a file. */
+export interface SplitSetFixture {
+  dir: string;
+  media: string;
+  data: Buffer;
+  /** The segments split(1) wrote, in order (`set/ev.001`, …). */
+  parts: string[];
+  /** A new empty folder inside `dir`. */
+  folder(label: string): string;
+}
+
+/** Registers beforeAll/afterAll that make (and remove) a SplitSetFixture of `size` bytes cut every `segment` bytes. */
+export function splitSetFixture(label: string, size: number, segment: number, seed: number): SplitSetFixture {
+  let tmp: { dir: string; cleanup: () => void } | undefined;
+  let n = 0;
+  const fx = {
+    folder(name: string): string {
+      const d = join(fx.dir, `${name}-${n++}`);
+      mkdirSync(d);
+      return d;
+    },
+  } as SplitSetFixture;
+  beforeAll(() => {
+    tmp = makeTempDir(`custos-${label}-`);
+    fx.dir = tmp.dir;
+    fx.media = join(tmp.dir, 'media.bin');
+    fx.data = pseudoRandomBytes(size, seed);
+    writeFileSync(fx.media, fx.data);
+    mkdirSync(join(tmp.dir, 'set'));
+    fx.parts = splitWithCoreutils(fx.media, join(tmp.dir, 'set'), 'ev', segment);
+  });
+  afterAll(() => tmp?.cleanup());
+  return fx;
 }
 
 /** What ewfinfo (libewf) prints about an E01 set: acquiry fields, stored digests, read errors. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { acquire } from '../../../src/acquire/acquire';
 import { iso, outputsOf, readErrorRecords, round3, runRecord, verificationCheck, writeWindows } from '../../../src/acquire/record';
 import { e01Format } from '../../../src/formats/e01';
-import { ImageSource } from '../../../src/formats/files';
+import { ImageSource } from '../../../src/formats/image-source';
 import { rawFormat } from '../../../src/formats/raw';
 import { splitFormat } from '../../../src/formats/split';
 import type { OutputFile } from '../../../src/formats/types';

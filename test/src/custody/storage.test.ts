@@ -1,13 +1,12 @@
-/** The ledger on disk: torn last lines and their repair, parallel appenders, a crash while appending, the one line reader, appends, protection. */
+/** The ledger on disk: torn last lines and their repair, parallel appenders, a crash while appending, the one line reader, appends. */
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Hex } from '../../../src/custody/canonical';
 import { entryHash, genesisHash, type LedgerEntry, MAX_ENTRY_BYTES } from '../../../src/custody/entry';
 import type { Signer } from '../../../src/custody/identity';
-import { appendEntry, initCase, protectCaseRecords, readEntries, repairLedger } from '../../../src/custody/storage';
+import { appendEntry, initCase, readEntries, repairLedger } from '../../../src/custody/storage';
 import { verifyLedger } from '../../../src/custody/verify';
-import { assertWritable, forgetProtectedEvidence } from '../../../src/protect';
 import { fixedEnvironment, ROOT } from '../../helpers';
 import { CASE_ID, type CustodyFixture, custodyFixture, ledgerFile, lines, PASS, writeLines } from './support';
 
@@ -174,25 +173,5 @@ describe('appending', () => {
     appendFileSync(ledgerFile(bad), '{"not":"an entry"}\n');
     await expect(appendEntry(bad, { action: 'note' }, alex)).rejects.toMatchObject({ code: 'LEDGER_INVALID', message: expect.stringContaining('the last line is not a ledger entry') });
     expect(lines(bad)).toHaveLength(7);
-  });
-});
-
-describe('protectCaseRecords', () => {
-  afterEach(() => forgetProtectedEvidence());
-
-  test('the ledger, its certificates and the files its entries name can no longer be written over; other files can', async () => {
-    const d = copy();
-    const source = join(fx.tmp.dir, 'seized.img');
-    const manifest = join(fx.tmp.dir, 'EV-0001.manifest.json');
-    const image = join(fx.tmp.dir, 'EV-0001.raw');
-    for (const f of [source, manifest, image]) writeFileSync(f, 'x');
-    await appendEntry(d, { action: 'acquire-complete', details: { source, manifest: { path: manifest }, outputs: [{ path: image }] } }, alex, fixedEnvironment('2026-03-14T11:00:00Z'));
-    protectCaseRecords(d);
-    for (const f of [ledgerFile(d), join(d, 'certs', `${alex.identity.fingerprint}.pem`), source, manifest, image]) {
-      expect(() => assertWritable(f)).toThrow(expect.objectContaining({ code: 'UNSAFE_OUTPUT' }));
-    }
-    expect(() => assertWritable(join(fx.tmp.dir, 'report.pdf'))).not.toThrow();
-    // custos still appends to its own ledger.
-    await expect(appendEntry(d, { action: 'note', details: { text: 'still open' } }, alex, fixedEnvironment('2026-03-14T12:00:00Z'))).resolves.toMatchObject({ seq: 7 });
   });
 });

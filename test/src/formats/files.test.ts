@@ -1,54 +1,31 @@
 /**
  * Plain-file images: RawImageWriter (create, resume, finish, commit, partialBytes) judged by cmp
- * against what coreutils split(1) makes of the same bytes; ImageSource reading across parts;
- * the names of split sets past 999 segments (as split -a names them); segment size bounds.
+ * against what coreutils split(1) makes of the same bytes; the names of split sets past 999 segments (as split -a names them); segment size bounds.
  */
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { checkSegmentSize, ImageSource, imageFileNames, MAX_IMAGE_FILES, MIN_SEGMENT_BYTES, PARTIAL_SUFFIX, RawImageWriter, segmentCount } from '../../../src/formats/files';
+import { checkSegmentSize, imageFileNames, MAX_IMAGE_FILES, MIN_SEGMENT_BYTES, PARTIAL_SUFFIX, RawImageWriter, segmentCount } from '../../../src/formats/files';
 import type { ImageLayout } from '../../../src/formats/types';
-import { openExistingForWrite } from '../../../src/fsutil';
-import { makeTempDir, pseudoRandomBytes, sameBytes } from '../../helpers';
-import { splitWithCoreutils, thrown, thrownSync } from '../image-support';
+import { sameBytes } from '../../helpers';
+import { splitSetFixture, thrownSync } from '../image-support';
 
 const MiB = 1024 * 1024;
 const SIZE = 3.5 * MiB + 123;
-let tmp: ReturnType<typeof makeTempDir>;
-let media: string;
-let data: Buffer;
-let expectedParts: string[];
-let n = 0;
-const at = (...p: string[]) => join(tmp.dir, ...p);
-/** A new empty folder. */
-const folder = (label: string) => {
-  const d = at(`${label}-${n++}`);
-  mkdirSync(d);
-  return d;
-};
-
-beforeAll(() => {
-  tmp = makeTempDir('custos-files-');
-  media = at('media.bin');
-  data = pseudoRandomBytes(SIZE, 51);
-  writeFileSync(media, data);
-  mkdirSync(at('coreutils'));
-  expectedParts = splitWithCoreutils(media, at('coreutils'), 'ev', MiB);
-});
-afterAll(() => tmp.cleanup());
+const fx = splitSetFixture('files', SIZE, MiB, 51);
 
 const splitLayout = (dir: string, o: Partial<ImageLayout> = {}): ImageLayout => ({ dir, base: 'ev', format: 'split', splitSize: MiB, totalSize: SIZE, ...o });
 
-/** Writes data[from, to) in pieces of `piece` bytes, each awaited (as the pipeline does). */
+/** Writes fx.data[from, to) in pieces of `piece` bytes, each awaited (as the pipeline does). */
 async function writeRange(w: RawImageWriter, from: number, to: number, piece = 700_001): Promise<void> {
-  for (let o = from; o < to; o += piece) await w.write(data.subarray(o, Math.min(o + piece, to)), o);
+  for (let o = from; o < to; o += piece) await w.write(fx.data.subarray(o, Math.min(o + piece, to)), o);
 }
 
 describe('RawImageWriter, split layout', () => {
   test('create makes every part at once under .partial; pieces that cross segment boundaries land byte-exact; commit gives the final names', async () => {
-    const dir = folder('split');
+    const dir = fx.folder('split');
     const w = RawImageWriter.create(splitLayout(dir));
-    expect(expectedParts.length).toBe(4);
+    expect(fx.parts.length).toBe(4);
     expect(w.finalPaths).toEqual(['ev.001', 'ev.002', 'ev.003', 'ev.004'].map((x) => join(dir, x)));
     expect(readdirSync(dir).sort()).toEqual(['ev.001.partial', 'ev.002.partial', 'ev.003.partial', 'ev.004.partial']);
     expect(readdirSync(dir).map((f) => statSync(join(dir, f)).size)).toEqual([0, 0, 0, 0]);
@@ -62,26 +39,26 @@ describe('RawImageWriter, split layout', () => {
     await w.commit();
     await w.close();
     expect(readdirSync(dir).sort()).toEqual(['ev.001', 'ev.002', 'ev.003', 'ev.004']);
-    w.finalPaths.forEach((p, i) => expect(sameBytes(p, expectedParts[i]!)).toBe(true));
+    w.finalPaths.forEach((p, i) => expect(sameBytes(p, fx.parts[i]!)).toBe(true));
   });
 
   test('a single write spanning all four segments', async () => {
-    const dir = folder('one-write');
+    const dir = fx.folder('one-write');
     const w = RawImageWriter.create(splitLayout(dir));
-    await w.write(data, 0);
+    await w.write(fx.data, 0);
     await w.finish();
     await w.commit();
-    w.finalPaths.forEach((p, i) => expect(sameBytes(p, expectedParts[i]!)).toBe(true));
+    w.finalPaths.forEach((p, i) => expect(sameBytes(p, fx.parts[i]!)).toBe(true));
   });
 
   test('create refuses when a final or a partial file of the image exists, and says what to do', async () => {
-    const dir = folder('exists');
+    const dir = fx.folder('exists');
     writeFileSync(join(dir, 'ev.003'), 'x');
     const e1 = thrownSync(() => RawImageWriter.create(splitLayout(dir)));
     expect(e1.code).toBe('OUTPUT_EXISTS');
     expect(e1.message).toBe(`${join(dir, 'ev.003')} already exists; custos never overwrites an image`);
     expect(readFileSync(join(dir, 'ev.003'), 'utf8')).toBe('x');
-    const dir2 = folder('exists-partial');
+    const dir2 = fx.folder('exists-partial');
     writeFileSync(join(dir2, 'ev.002.partial'), 'y');
     const e2 = thrownSync(() => RawImageWriter.create(splitLayout(dir2)));
     expect(e2.code).toBe('OUTPUT_EXISTS');
@@ -91,7 +68,7 @@ describe('RawImageWriter, split layout', () => {
   });
 
   test('resume cuts the partial files back to the offset; writing on from there gives the same files', async () => {
-    const dir = folder('resume');
+    const dir = fx.folder('resume');
     const layout = splitLayout(dir);
     const first = RawImageWriter.create(layout);
     await writeRange(first, 0, 2 * MiB + 300_000);
@@ -106,11 +83,11 @@ describe('RawImageWriter, split layout', () => {
     await writeRange(w, resumeAt, SIZE, 333_333);
     await w.finish();
     await w.commit();
-    w.finalPaths.forEach((p, i) => expect(sameBytes(p, expectedParts[i]!)).toBe(true));
+    w.finalPaths.forEach((p, i) => expect(sameBytes(p, fx.parts[i]!)).toBe(true));
   });
 
   test('resume recreates a partial file that went missing, and refuses once the image was committed', async () => {
-    const dir = folder('resume-missing');
+    const dir = fx.folder('resume-missing');
     const layout = splitLayout(dir);
     const first = RawImageWriter.create(layout);
     await writeRange(first, 0, MiB + 10);
@@ -121,14 +98,14 @@ describe('RawImageWriter, split layout', () => {
     await writeRange(w, MiB + 10, SIZE);
     await w.finish();
     await w.commit();
-    w.finalPaths.forEach((p, i) => expect(sameBytes(p, expectedParts[i]!)).toBe(true));
+    w.finalPaths.forEach((p, i) => expect(sameBytes(p, fx.parts[i]!)).toBe(true));
     const e = thrownSync(() => RawImageWriter.resume(layout, 0));
     expect(e.code).toBe('OUTPUT_EXISTS');
     expect(e.message).toBe(`${join(dir, 'ev.001')} already exists, so the acquisition already completed`);
   });
 
   test('partialBytes counts the parts as one stream, stopping at the first short one', () => {
-    const dir = folder('partial-bytes');
+    const dir = fx.folder('partial-bytes');
     const layout = splitLayout(dir);
     expect(RawImageWriter.partialBytes(layout)).toBe(0); // nothing there: nothing to resume
     writeFileSync(join(dir, 'ev.001.partial'), Buffer.alloc(MiB));
@@ -141,25 +118,25 @@ describe('RawImageWriter, split layout', () => {
   });
 
   test('partialBytes refuses a symbolic link or a hard link planted in place of a partial file', () => {
-    const dir = folder('planted');
+    const dir = fx.folder('planted');
     const layout = splitLayout(dir);
     writeFileSync(join(dir, 'ev.001.partial'), Buffer.alloc(MiB));
-    symlinkSync(media, join(dir, 'ev.002.partial'));
+    symlinkSync(fx.media, join(dir, 'ev.002.partial'));
     const e = thrownSync(() => RawImageWriter.partialBytes(layout));
     expect(e.code).toBe('UNSAFE_OUTPUT');
     expect(e.message).toBe(`${join(dir, 'ev.002.partial')} is a symbolic link, not the partial image custos wrote; --resume will not read or write it`);
     unlinkSync(join(dir, 'ev.002.partial'));
-    linkSync(media, join(dir, 'ev.002.partial'));
+    linkSync(fx.media, join(dir, 'ev.002.partial'));
     const e2 = thrownSync(() => RawImageWriter.partialBytes(layout));
     expect(e2.code).toBe('UNSAFE_OUTPUT');
     expect(e2.message).toContain('a file with 2 hard links');
-    expect(sameBytes(media, join(dir, 'ev.002.partial'))).toBe(true);
+    expect(sameBytes(fx.media, join(dir, 'ev.002.partial'))).toBe(true);
   });
 });
 
 describe('RawImageWriter, raw layout', () => {
   test('one file BASE.raw, written in pieces out of any segment logic; equal to the source', async () => {
-    const dir = folder('raw');
+    const dir = fx.folder('raw');
     const layout: ImageLayout = { dir, base: 'disk', format: 'raw', splitSize: MiB, totalSize: SIZE };
     const w = RawImageWriter.create(layout);
     expect(w.finalPaths).toEqual([join(dir, 'disk.raw')]);
@@ -168,11 +145,11 @@ describe('RawImageWriter, raw layout', () => {
     expect(files).toEqual([{ name: 'disk.raw', path: join(dir, 'disk.raw'), partialPath: join(dir, 'disk.raw.partial'), size: SIZE }]);
     await w.commit();
     expect(readdirSync(dir)).toEqual(['disk.raw']);
-    expect(sameBytes(join(dir, 'disk.raw'), media)).toBe(true);
+    expect(sameBytes(join(dir, 'disk.raw'), fx.media)).toBe(true);
   });
 
   test('resume of a raw image keeps the first bytes and continues', async () => {
-    const dir = folder('raw-resume');
+    const dir = fx.folder('raw-resume');
     const layout: ImageLayout = { dir, base: 'disk', format: 'raw', splitSize: MiB, totalSize: SIZE };
     const first = RawImageWriter.create(layout);
     await writeRange(first, 0, 3 * MiB);
@@ -183,103 +160,7 @@ describe('RawImageWriter, raw layout', () => {
     await writeRange(w, 2 * MiB + 5, SIZE);
     await w.finish();
     await w.commit();
-    expect(sameBytes(join(dir, 'disk.raw'), media)).toBe(true);
-  });
-});
-
-describe('ImageSource', () => {
-  test('reads across parts as one stream: every position and length equals the source bytes', async () => {
-    const s = ImageSource.ofFiles(expectedParts[1]!, expectedParts, 'split', { ownOutput: true });
-    try {
-      expect(s.size).toBe(SIZE);
-      expect(s.parts).toEqual(expectedParts.map((p, i) => ({ path: p, size: i < 3 ? MiB : SIZE - 3 * MiB })));
-      expect(s).toMatchObject({ format: 'split', sectorSize: 512, storedHashes: {}, caseFields: {}, readErrors: [], directFds: [] });
-      for (const [position, length] of [
-        [0, 10],
-        [MiB - 5, 10],
-        [MiB - 5, MiB + 10], // three parts in one read
-        [3 * MiB, SIZE - 3 * MiB],
-        [SIZE - 1, 1],
-        [0, SIZE],
-      ] as const) {
-        const view = new Uint8Array(length);
-        expect(await s.readFully(view, position)).toEqual([]);
-        expect(Buffer.from(view).equals(data.subarray(position, position + length))).toBe(true);
-      }
-      const e = await thrown(() => s.readFully(new Uint8Array(10), SIZE - 5));
-      expect(e.code).toBe('INVALID_INPUT');
-      expect(e.message).toBe(`${expectedParts[1]}: read past the end of the image at byte ${SIZE}`);
-    } finally {
-      s.close();
-    }
-  });
-
-  test('a part that shrinks after opening is an IO_ERROR naming it', async () => {
-    const dir = folder('shrink');
-    const parts = splitWithCoreutils(media, dir, 's', MiB);
-    const s = ImageSource.ofFiles(parts[0]!, parts, 'split', { ownOutput: true });
-    try {
-      truncateSync(parts[2]!, 1000);
-      const e = await thrown(() => s.readFully(new Uint8Array(MiB), 2 * MiB));
-      expect(e.code).toBe('IO_ERROR');
-      expect(e.message).toBe(`${parts[2]}: shorter than when it was opened (ends at byte 1000)`);
-    } finally {
-      s.close();
-    }
-  });
-
-  test('a part replaced by another file after opening is refused (IO_ERROR naming it), never read', async () => {
-    const dir = folder('replaced');
-    const parts = splitWithCoreutils(media, dir, 'r', MiB);
-    const s = ImageSource.ofFiles(parts[0]!, parts, 'split', { ownOutput: true });
-    try {
-      const other = join(dir, 'other');
-      writeFileSync(other, Buffer.alloc(MiB, 0x41));
-      renameSync(other, parts[2]!);
-      const e = await thrown(() => s.readFully(new Uint8Array(MiB), 2 * MiB));
-      expect(e.code).toBe('IO_ERROR');
-      expect(e.message).toBe(`${parts[2]}: replaced by another file since the image was opened`);
-    } finally {
-      s.close();
-    }
-  });
-
-  test('a set of many parts is read with a few files open at a time, and close() closes them all', async () => {
-    const dir = folder('many-parts');
-    const parts = splitWithCoreutils(media, dir, 'm', 64 << 10);
-    expect(parts.length).toBeGreaterThan(40);
-    const openFds = () => readdirSync('/proc/self/fd').length;
-    const before = openFds();
-    const s = ImageSource.ofFiles(parts[0]!, parts, 'split', { ownOutput: true });
-    const view = new Uint8Array(SIZE);
-    expect(await s.readFully(view, 0)).toEqual([]);
-    expect(Buffer.from(view).equals(data)).toBe(true);
-    expect(openFds() - before).toBeLessThanOrEqual(8);
-    s.close();
-    expect(openFds()).toBe(before);
-  });
-
-  test('files it reads are evidence: writing them is refused (UNSAFE_OUTPUT), unless they are custos\'s own output', () => {
-    const dir = folder('protect');
-    const parts = splitWithCoreutils(media, dir, 'p', MiB);
-    const own = ImageSource.ofFiles(parts[0]!, parts.slice(0, 2), 'split', { ownOutput: true });
-    own.close();
-    const fd = openExistingForWrite(parts[0]!);
-    require('node:fs').closeSync(fd);
-    const s = ImageSource.ofFiles(parts[0]!, parts, 'split');
-    s.close();
-    const e = thrownSync(() => openExistingForWrite(parts[1]!));
-    expect(e.code).toBe('UNSAFE_OUTPUT');
-    expect(e.message).toBe(`${parts[1]} is evidence being read; it is never a write target`);
-  });
-
-  test('a folder or a missing file among the parts is refused with its code', () => {
-    const dir = folder('bad-parts');
-    expect(thrownSync(() => ImageSource.ofFiles(dir, [expectedParts[0]!, dir], 'split')).code).toBe('IS_DIRECTORY');
-    const missing = join(dir, 'nope.002');
-    const e = thrownSync(() => ImageSource.ofFiles(missing, [expectedParts[0]!, missing], 'split'));
-    expect(e.code).toBe('FILE_NOT_FOUND');
-    expect(e.message).toBe(`${missing}: no such file or directory`);
+    expect(sameBytes(join(dir, 'disk.raw'), fx.media)).toBe(true);
   });
 });
 
@@ -287,7 +168,7 @@ describe('names and counts of image files', () => {
   const names = (totalSize: number, splitSize = 1) => imageFileNames({ base: 'b', format: 'split', splitSize, totalSize });
   /** The names split(1) gives `count` one-byte segments with `width` digits, numbered from 1. */
   const coreutilsNames = (count: number, width: number) => {
-    const dir = folder(`names-${count}`);
+    const dir = fx.folder(`names-${count}`);
     writeFileSync(join(dir, 'src'), Buffer.alloc(count));
     expect(spawnSync('split', ['-b', '1', '--numeric-suffixes=1', '-a', String(width), join(dir, 'src'), join(dir, 'b.')]).status).toBe(0);
     return readdirSync(dir).filter((f) => f !== 'src').sort();
@@ -349,7 +230,7 @@ describe('checkSegmentSize bounds', () => {
     expect(() => checkSegmentSize('--split-size', Math.ceil((100_000 * MiB + 1) / 100_000), 100_000 * MiB + 1)).not.toThrow();
   });
 
-  test('empty media is one file, accepted', () => {
+  test('empty fx.media is one file, accepted', () => {
     expect(() => checkSegmentSize('--split-size', MiB, 0)).not.toThrow();
   });
 });

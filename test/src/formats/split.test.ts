@@ -2,32 +2,20 @@
  * The split format as a registry module: what it declares and checks, and that open (from any
  * segment of a set split(1) cut), create and describe agree byte for byte with coreutils.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitFormat } from '../../../src/formats/split';
 import type { ImageLayout } from '../../../src/formats/types';
-import { makeTempDir, pseudoRandomBytes, sameBytes } from '../../helpers';
-import { splitWithCoreutils, thrownSync } from '../image-support';
+import { sameBytes } from '../../helpers';
+import { splitSetFixture, thrownSync } from '../image-support';
 
 const MiB = 1024 * 1024;
 const SIZE = 2 * MiB + 5000;
-let tmp: ReturnType<typeof makeTempDir>;
-let media: string;
-let data: Buffer;
-let parts: string[];
-beforeAll(() => {
-  tmp = makeTempDir('custos-splitfmt-');
-  media = join(tmp.dir, 'media.bin');
-  data = pseudoRandomBytes(SIZE, 71);
-  writeFileSync(media, data);
-  mkdirSync(join(tmp.dir, 'set'));
-  parts = splitWithCoreutils(media, join(tmp.dir, 'set'), 'ev', MiB);
-});
-afterAll(() => tmp.cleanup());
+const fx = splitSetFixture('splitfmt', SIZE, MiB, 71);
 
-const layout = (o: Partial<ImageLayout> = {}): ImageLayout => ({ dir: tmp.dir, base: 'ev', format: 'split', splitSize: MiB, totalSize: SIZE, ...o });
+const layout = (o: Partial<ImageLayout> = {}): ImageLayout => ({ dir: fx.dir, base: 'ev', format: 'split', splitSize: MiB, totalSize: SIZE, ...o });
 
-test('declares: split, files hold the media, no stored algorithms; each segment hashed on its own; the split size recorded', () => {
+test('declares: split, files hold the fx.media, no stored algorithms; each segment hashed on its own; the split size recorded', () => {
   expect(splitFormat.name).toBe('split');
   expect(splitFormat.filesHoldMedia).toBe(true);
   expect(splitFormat.requiredAlgorithms).toEqual([]);
@@ -47,35 +35,35 @@ test('check refuses a split size below 1 MiB or one that makes more than 100000 
 });
 
 test('detect: by name and siblings only', () => {
-  expect(splitFormat.detect(parts[1]!, Buffer.alloc(0))).toBe(true);
-  expect(splitFormat.detect(media, Buffer.alloc(0))).toBe(false);
+  expect(splitFormat.detect(fx.parts[1]!, Buffer.alloc(0))).toBe(true);
+  expect(splitFormat.detect(fx.media, Buffer.alloc(0))).toBe(false);
 });
 
 test.each([0, 1, 2])('open from segment %d: the whole set in order, bytes equal to the source', async (i) => {
-  const image = splitFormat.open(parts[i]!);
+  const image = splitFormat.open(fx.parts[i]!);
   try {
-    expect(image).toMatchObject({ format: 'split', size: SIZE, sectorSize: 512, storedHashes: {}, caseFields: {}, readErrors: [], path: parts[i] });
-    expect(image.parts).toEqual(parts.map((p, k) => ({ path: p, size: k < 2 ? MiB : 5000 })));
+    expect(image).toMatchObject({ format: 'split', size: SIZE, sectorSize: 512, storedHashes: {}, caseFields: {}, readErrors: [], path: fx.parts[i] });
+    expect(image.parts).toEqual(fx.parts.map((p, k) => ({ path: p, size: k < 2 ? MiB : 5000 })));
     const view = new Uint8Array(SIZE);
     await image.readFully(view, 0);
-    expect(Buffer.from(view).equals(data)).toBe(true);
+    expect(Buffer.from(view).equals(fx.data)).toBe(true);
   } finally {
     image.close();
   }
 });
 
 test('create: BASE.001… equal to split(1) output, byte for byte', async () => {
-  const dir = join(tmp.dir, 'out');
+  const dir = join(fx.dir, 'out');
   mkdirSync(dir);
   const l = layout({ dir });
   const w = await splitFormat.create(l, { sectorSize: 512, toolVersion: 't', os: 'Linux', acquired: new Date(0), now: new Date(0), utcOffsetMinutes: 0 });
-  for (let o = 0; o < SIZE; o += 300_007) await w.write(data.subarray(o, Math.min(SIZE, o + 300_007)), o);
+  for (let o = 0; o < SIZE; o += 300_007) await w.write(fx.data.subarray(o, Math.min(SIZE, o + 300_007)), o);
   await w.finish();
   await w.commit();
   expect(readdirSync(dir).sort()).toEqual(['ev.001', 'ev.002', 'ev.003']);
-  ['ev.001', 'ev.002', 'ev.003'].forEach((n, i) => expect(sameBytes(join(dir, n), parts[i]!)).toBe(true));
+  ['ev.001', 'ev.002', 'ev.003'].forEach((n, i) => expect(sameBytes(join(dir, n), fx.parts[i]!)).toBe(true));
 });
 
-test('describe lists the segments and the media size without hashing', () => {
-  expect(splitFormat.describe!(parts[2]!)).toEqual({ kind: 'split', segments: parts.map((p, k) => ({ path: p, size: k < 2 ? MiB : 5000 })), mediaSize: SIZE });
+test('describe lists the segments and the fx.media size without hashing', () => {
+  expect(splitFormat.describe!(fx.parts[2]!)).toEqual({ kind: 'split', segments: fx.parts.map((p, k) => ({ path: p, size: k < 2 ? MiB : 5000 })), mediaSize: SIZE });
 });

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImageSource } from '../../../src/formats/files';
+import { ImageSource } from '../../../src/formats/image-source';
 import { digest } from '../../../src/stream/digest';
 import { hasTool, makeTempDir, pseudoRandomBytes, tool } from '../../helpers';
 import { bytesDigest, MemorySource, pieceDigests, rangeDigest, thrown } from '../image-support';

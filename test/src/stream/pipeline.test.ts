@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustosError, isCustosError } from '../../../src/errors';
-import { ImageSource } from '../../../src/formats/files';
+import { ImageSource } from '../../../src/formats/image-source';
 import type { ByteRange } from '../../../src/formats/types';
 import { ParallelHasher } from '../../../src/hash/parallel';
 import { SourceReader } from '../../../src/source/reader';
