@@ -9,10 +9,11 @@ import { readBoundedFile } from '../fsutil';
 import { protectFile } from '../protect';
 import type { LedgerEntry } from './entry';
 import { CERTS_DIR, ledgerPath, readEntries } from './storage';
+import { TRUST_DIR } from './trust';
 
 /**
  * Marks a case's records and the evidence its ledger names as never-write targets for this
- * process: the ledger and its certificates, and every existing file an entry names as a source,
+ * process: the ledger, its certificates and trust anchors, and every existing file an entry names as a source,
  * target, output or manifest. So `--out`/`--force` of any command run in the case cannot replace
  * them (a report written over custody.jsonl, a signed head written over an image).
  */
@@ -29,6 +30,7 @@ export function protectCaseRecords(dir: string): void {
   };
   mark(file);
   for (const c of listDir(join(dir, CERTS_DIR))) mark(join(dir, CERTS_DIR, c));
+  for (const c of listDir(join(dir, TRUST_DIR))) mark(join(dir, TRUST_DIR, c));
   if (!existsSync(file)) return;
   let entries: LedgerEntry[];
   try {

@@ -13,6 +13,7 @@ import { schemaProblems } from '../schema';
 import { sha256Hex } from './canonical';
 import { buildEntry, type EntryInput, entryHash, genesisHash, type LedgerEntry, MAX_ENTRY_BYTES } from './entry';
 import type { Signer } from './identity';
+import { keepTrustFiles, type TrustRecord } from './trust';
 
 export const LEDGER_FILE = 'custody.jsonl';
 export const CERTS_DIR = 'certs';
@@ -235,7 +236,7 @@ export function keepCertPem(dir: string, fingerprint: string, pem: string): void
 /** Creates CASE_DIR/custody.jsonl with its first, signed `case-open` entry. */
 export async function initCase(
   dir: string,
-  o: { caseId: string; description?: string; purpose?: string; evidence?: string[] },
+  o: { caseId: string; description?: string; purpose?: string; evidence?: string[]; trust?: { record?: TrustRecord; files: { fingerprint: string; pem: string }[] } },
   signer: Signer,
   env: Environment = systemEnvironment,
 ): Promise<LedgerEntry> {
@@ -247,9 +248,11 @@ export async function initCase(
   writeNewFile(file, '');
   return withLock(dir, () => {
     keepCert(dir, signer);
+    // The certificates the first entry names are in the case before it is.
+    if (o.trust) keepTrustFiles(dir, o.trust.files);
     const entry = buildEntry(
       { seq: 0, caseId: o.caseId, prev: genesisHash(o.caseId) },
-      { action: 'case-open', evidence: o.evidence, purpose: o.purpose, details: o.description ? { description: o.description } : {} },
+      { action: 'case-open', evidence: o.evidence, purpose: o.purpose, details: { ...(o.description ? { description: o.description } : {}), ...(o.trust?.record ? { trust: o.trust.record } : {}) } },
       signer,
       env,
     );
