@@ -136,10 +136,12 @@ export class MerkleTree {
     }
     const index = this.leaves++;
     this.store(0, index, hash);
-    // Every completed pair makes a parent, up to where the new leaf is a left child.
+    // Every completed pair makes a parent, up to where the new leaf is a left child. The two
+    // children lie side by side in their level: one copy makes the node hash's input.
     let i = index;
     for (let h = 0; i % 2 === 1; h++, i = (i - 1) / 2) {
-      this.store(h + 1, (i - 1) / 2, nodeHash(this.node(h, i - 1), this.node(h, i)));
+      this.levels[h]!.copy(nodeInput, 1, (i - 1) * HASH_BYTES, (i + 1) * HASH_BYTES);
+      this.store(h + 1, (i - 1) / 2, sha256(nodeInput));
     }
     return index;
   }
