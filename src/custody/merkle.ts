@@ -19,7 +19,7 @@ import { CustosBug, CustosError } from '../errors';
 
 /** Bytes of a SHA-256 hash: every leaf hash, node hash, root and proof element. */
 export const HASH_BYTES = 32;
-/** Most hashes a proof custos makes or accepts may have (a proof of a 2^53-leaf tree has at most 2·53). */
+/** Most hashes a proof custos accepts: a proof in a tree of up to 2^53 - 1 leaves has at most 54. */
 export const MAX_PROOF_HASHES = 64;
 /** Most leaves a `MerkleTree` holds in memory (2^26 ≈ 67 million ledger entries, 4 GiB of hashes). */
 export const MAX_TREE_LEAVES = 2 ** 26;
