@@ -23,3 +23,9 @@ export { appendEntry, CERTS_DIR, initCase, keepCertPem, LEDGER_FILE, readEntries
 export { acceptCustody, transferCustody } from './transfer';
 export { type LedgerProblem, type LedgerReport, verifyLedger } from './verify';
 export { protectCaseRecords } from './protect-records';
+export { emptyRoot, HASH_BYTES, leafHash, MAX_PROOF_HASHES, MerkleTree, nodeHash, verifyConsistency, verifyInclusion } from './merkle';
+export {
+  caseOrigin, type Checkpoint, checkpointBody, examinerKeyName, examinerNoteKey, examinerNoteSigner, type NoteKey, noteKeyId, type NoteSignature, type NoteSigner,
+  openCheckpoint, parseCheckpoint, parseSignedNote, type SignedNote, signNote, verifyNote,
+} from './checkpoint';
+export { type AnchorSpec, caseCrls, checkTsaUrl, keepTrustFiles, prepareTrust, readCertificates, TRUST_DIR, trustCertificate, type TrustRecord } from './trust';

@@ -354,7 +354,6 @@ describe('malformed input is an INVALID_INPUT, never a crash or a hang', () => {
 
   test('the largest sizes end quickly with false, whatever the proof', () => {
     const next = rng(53);
-    const started = Date.now();
     const max = Number.MAX_SAFE_INTEGER;
     for (let i = 0; i < 200; i++) {
       const proof = Array.from({ length: 1 + next(MAX_PROOF_HASHES) }, (_, j) => pseudoRandomBytes(HASH_BYTES, i * 100 + j + 1));
@@ -365,7 +364,6 @@ describe('malformed input is an INVALID_INPUT, never a crash or a hang', () => {
       expect(verifyConsistency(2 ** 52 + next(1000), max, root, root, proof)).toBe(false);
       expect(verifyConsistency(1 + next(1000), 2 ** 52, root, root, proof)).toBe(false);
     }
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   test('equal sizes need equal roots and no proof; size 0 the empty root', () => {
@@ -392,19 +390,17 @@ describe('malformed input is an INVALID_INPUT, never a crash or a hang', () => {
   });
 });
 
-describe('speed', () => {
+// Speed is measured in the ledger bench (test/bench/ledger-bench.ts), never asserted here.
+describe('a large tree', () => {
   test('100,000 ledger lines: leaf hashes, tree, root, a consistency and an inclusion proof, verified', () => {
     const lines = Array.from({ length: 100_000 }, (_, i) => `{"seq":${i},"case":"2026-0314-HARBOUR","action":"note","details":{"text":"entry ${i} ${'x'.repeat(300)}"}}`);
-    const started = process.hrtime.bigint();
     const tree = new MerkleTree();
     for (const line of lines) tree.append(leafHash(line));
     const root = tree.root();
     const consistency = tree.consistencyProof(77_777);
     const inclusion = tree.inclusionProof(12_345);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     expect(verifyConsistency(77_777, 100_000, tree.root(77_777), root, consistency)).toBe(true);
     expect(verifyInclusion(leafHash(lines[12_345]!), 12_345, 100_000, inclusion, root)).toBe(true);
-    // Measured at about 0.4 s on a loaded 2-core machine; the bound only catches a quadratic tree.
-    expect(ms).toBeLessThan(5000);
+    expect(verifyInclusion(leafHash(lines[12_346]!), 12_345, 100_000, inclusion, root)).toBe(false);
   });
 });
