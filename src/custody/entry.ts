@@ -46,7 +46,9 @@ export type LedgerAction =
   | 'transfer'
   | 'accept'
   | 'note'
-  | 'repair';
+  | 'repair'
+  | 'checkpoint'
+  | 'timestamp';
 
 /** One entry of the ledger (schemas/ledger-entry.schema.json). */
 export interface LedgerEntry {

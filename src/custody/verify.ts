@@ -14,6 +14,7 @@ import { workerScript } from '../workers';
 import { sha256Hex } from './canonical';
 import { entryBytes, genesisHash, type LedgerEntry, MAX_ENTRY_BYTES } from './entry';
 import { certPublicKey, describeCert } from './identity';
+import { type CheckpointCheck, caseNoteKeys, checkCheckpoint, ledgerTree, storedCheckpoints } from './checkpoint-store';
 import { CERTS_DIR, certPath, ledgerLines, ledgerPath, ledgerSize, type LineWalk } from './storage';
 import type { SigReply, SigRequest } from './verify-worker';
 
@@ -36,6 +37,8 @@ export interface LedgerReport {
   torn?: { line: number; bytes: number };
   openTransfers: { seq: number; from: string; to: string; reason: string }[];
   expectHead?: { hash: string; found: boolean; at?: number };
+  /** Each checkpoint checked (those given and those kept in the case), and any problem found. */
+  checkpoints?: CheckpointCheck[];
   /** 'ok': intact and complete; 'open-transfers': intact, with unaccepted transfers; 'invalid'. */
   verdict: 'ok' | 'open-transfers' | 'invalid';
   signers: { name: string; role: string; cert: string }[];
@@ -48,7 +51,29 @@ export interface LedgerReport {
  * that never go backwards, and transfers accepted by their recipient. With `expectHead`, a
  * ledger that no longer contains that head (tail cut off, history rewritten) fails.
  */
-export async function verifyLedger(dir: string, o: { expectHead?: string; parallel?: boolean } = {}): Promise<LedgerReport> {
+export async function verifyLedger(dir: string, o: { expectHead?: string; parallel?: boolean; checkpoints?: string[] } = {}): Promise<LedgerReport> {
+  return withCheckpoints(dir, await verifyEntries(dir, o), o.checkpoints ?? []);
+}
+
+/**
+ * Checks the checkpoints given and those kept in the case against the ledger's Merkle tree: a
+ * ledger rewritten or cut short since any of them was signed is invalid (RFC 9162 §2.1.2).
+ */
+function withCheckpoints(dir: string, report: LedgerReport, given: readonly string[]): LedgerReport {
+  const paths = [...new Set([...given, ...storedCheckpoints(dir)])];
+  if (paths.length === 0 || !report.case) return report;
+  const { tree } = ledgerTree(dir);
+  const keys = caseNoteKeys(dir);
+  report.checkpoints = paths.map((p) => checkCheckpoint(p, tree, report.case!, keys));
+  const failed = report.checkpoints.find((c) => c.problem);
+  if (failed && !report.firstBad) {
+    report.firstBad = { line: (failed.size ?? 0) + 1, reason: `checkpoint ${failed.path}: ${failed.problem}` };
+    report.verdict = 'invalid';
+  }
+  return report;
+}
+
+async function verifyEntries(dir: string, o: { expectHead?: string; parallel?: boolean }): Promise<LedgerReport> {
   const file = ledgerPath(dir);
   const size = ledgerSize(file);
   if (!(o.parallel ?? size >= PARALLEL_FROM_BYTES)) return checkLines(dir, file, o, inlineSignatures);

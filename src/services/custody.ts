@@ -18,7 +18,10 @@ import {
   transferCustody,
   verifyLedger,
 } from '../custody';
-import type { Outcome } from '../errors';
+import { caseNoteKeys, checkCheckpoint, ledgerTree, type WrittenCheckpoint, writeCheckpoint } from '../custody/checkpoint-store';
+import { sha256Hex } from '../custody/canonical';
+import { custosHome, loadSigner } from '../custody/identity';
+import { CustosError, type Outcome } from '../errors';
 import { writeFileAtomic } from '../fsutil';
 import { type Custody, openCustody, record } from './session';
 
@@ -90,8 +93,8 @@ export async function ledgerShow(o: { caseDir: string }): Promise<LedgerTimeline
  * file from ledger head --out) that the ledger still holds that head. Outcome 'mismatch' when it
  * fails verification, 'torn' when only its last line is incomplete.
  */
-export async function ledgerVerify(o: { caseDir: string; expectHead?: string }): Promise<LedgerReport & { outcome: Outcome }> {
-  const r = await verifyLedger(o.caseDir, { expectHead: o.expectHead ? expectedHead(o.expectHead) : undefined });
+export async function ledgerVerify(o: { caseDir: string; expectHead?: string; checkpoints?: string[] }): Promise<LedgerReport & { outcome: Outcome }> {
+  const r = await verifyLedger(o.caseDir, { expectHead: o.expectHead ? expectedHead(o.expectHead) : undefined, checkpoints: o.checkpoints });
   return { ...r, outcome: r.verdict === 'invalid' ? 'mismatch' : r.torn ? 'torn' : 'ok' };
 }
 
@@ -116,4 +119,54 @@ export async function ledgerExport(o: { caseDir: string; outDir: string }): Prom
 export async function ledgerRepair(o: SignedAction, unlock: Unlock): Promise<LedgerEntry> {
   const c = await openSigner(o, unlock);
   return repairLedger(o.caseDir, c.signer);
+}
+
+/**
+ * custos ledger checkpoint: a signed checkpoint (C2SP tlog-checkpoint) of the ledger as it is, by
+ * the examiner and any witnesses, kept in CASE/checkpoints/ and recorded as a `checkpoint` entry
+ * (size, root, file and its SHA-256). Refused for a ledger that does not verify.
+ */
+export async function ledgerCheckpoint(o: SignedAction & { witnesses?: string[] }, unlock: Unlock): Promise<WrittenCheckpoint & { entry: LedgerEntry }> {
+  const c = await openSigner(o, unlock);
+  const witnesses = [];
+  for (const w of o.witnesses ?? []) witnesses.push(await unlock(w, (passphrase, id) => loadSigner(custosHome(), id.fingerprint, passphrase)));
+  const r = await verifyLedger(o.caseDir);
+  if (r.verdict === 'invalid' || !r.case) {
+    throw new CustosError('LEDGER_INVALID', `${r.path}: a checkpoint vouches for the ledger, and it does not verify (${r.firstBad?.reason ?? 'no entries'})`, {
+      path: r.path,
+      hint: 'Run custos ledger verify to see the first bad entry.',
+    });
+  }
+  const w = writeCheckpoint(o.caseDir, r.case, [c.signer, ...witnesses]);
+  const entry = await record(c, { action: 'checkpoint', details: { size: w.size, root: w.root, origin: w.origin, signers: w.signers, file: w.path, sha256: sha256Hex(Buffer.from(w.note)) } });
+  return { ...w, entry };
+}
+
+/** What ledger prove prints: an RFC 9162 proof with what it proves, in hex. */
+export type LedgerProof =
+  | { kind: 'inclusion'; seq: number; leafHash: string; treeSize: number; root: string; proof: string[]; checkpoint?: string }
+  | { kind: 'consistency'; oldSize: number; newSize: number; oldRoot: string; newRoot: string; proof: string[] };
+
+/**
+ * custos ledger prove: that entry `seq` is in the tree of `size` entries (default: the whole
+ * ledger, or the checkpoint given, whose signature and root are checked first), or that the tree
+ * of `oldSize` entries is a prefix of the tree of `newSize` (RFC 9162 §2.1.3, §2.1.4).
+ */
+export function ledgerProve(o: { caseDir: string; inclusion?: number; checkpoint?: string; consistency?: [number, number] }): LedgerProof {
+  const { tree, caseId } = ledgerTree(o.caseDir);
+  const hex = (b: Buffer[]) => b.map((h) => h.toString('hex'));
+  if (o.consistency) {
+    const [oldSize, newSize] = o.consistency;
+    return { kind: 'consistency', oldSize, newSize, oldRoot: tree.root(oldSize).toString('hex'), newRoot: tree.root(newSize).toString('hex'), proof: hex(tree.consistencyProof(oldSize, newSize)) };
+  }
+  if (o.inclusion === undefined) throw new CustosError('USAGE', 'say what to prove: --inclusion SEQ or --consistency OLD NEW', { hint: 'custos ledger prove --inclusion 3' });
+  let size = tree.size;
+  if (o.checkpoint) {
+    const check = checkCheckpoint(o.checkpoint, tree, caseId ?? '', caseNoteKeys(o.caseDir));
+    if (check.problem) throw new CustosError('LEDGER_INVALID', `${o.checkpoint}: ${check.problem}`, { path: o.checkpoint, hint: 'Give a checkpoint of this case that the ledger still holds.' });
+    size = check.size!;
+  }
+  const seq = o.inclusion;
+  const proof = hex(tree.inclusionProof(seq, size)); // refuses an entry beyond the tree
+  return { kind: 'inclusion', seq, leafHash: tree.leafHashAt(seq).toString('hex'), treeSize: size, root: tree.root(size).toString('hex'), proof, ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}) };
 }
