@@ -25,9 +25,9 @@ export async function requestTimestamp(url: string, digest: Buffer, o: RequestTi
   const nonce: Nonce = o.nonce ?? randomBytes(8);
   const body = timestampRequest(digest, nonce);
   const reply = await postTimestampQuery(target, body, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, o.maxBytes ?? DEFAULT_MAX_BYTES);
-  const where = `${shownUrl(target)}: timestamp reply`;
-  const token = parseTimestampResponse(reply, where);
+  const source = shownUrl(target);
+  const token = parseTimestampResponse(reply, `${source}: timestamp reply`);
   // RFC 3161 §2.4.2: the requester checks that the reply answers its request (imprint and nonce).
-  checkAnswers(parseToken(token, where).tst, digest, nonce, where);
+  checkAnswers(parseToken(token, `${source}: timestamp token`).tst, digest, nonce, source);
   return token;
 }

@@ -11,6 +11,7 @@
  *   POST /tsa/SECTION   runs `openssl ts -reply -config CONFIG -section SECTION` on the request
  *   POST /fault/http500, /fault/hang, /fault/flood, /fault/redirect, /fault/html
  *                       misbehaving servers a TSA client must survive
+ *   POST /fault/replay  the last reply of /tsa/tsa_rsa again, whatever was asked
  */
 'use strict';
 const { spawn } = require('node:child_process');
@@ -27,6 +28,7 @@ const work = mkdtempSync(join(dirname(config), 'requests-'));
 const MAX_REQUEST = 64 * 1024;
 const FLOOD_BYTES = 5 * 1024 * 1024;
 let counter = 0;
+let lastRsaReply;
 // openssl ts -reply reads and writes the serial file: one reply at a time.
 let queue = Promise.resolve();
 
@@ -81,6 +83,10 @@ const server = http.createServer((request, response) => {
       response.writeHead(200, { 'Content-Type': 'text/html' });
       return response.end('<html><body>Please log in</body></html>\n');
     }
+    if (path === '/fault/replay' && lastRsaReply) {
+      response.writeHead(200, { 'Content-Type': 'application/timestamp-reply' });
+      return response.end(lastRsaReply);
+    }
     if (path === '/fault/flood') {
       // No Content-Length: the client must stop reading by itself.
       response.writeHead(200, { 'Content-Type': 'application/timestamp-reply' });
@@ -111,6 +117,7 @@ const server = http.createServer((request, response) => {
         response.writeHead(500, { 'Content-Type': 'text/plain' });
         return response.end(`${error}\n`);
       }
+      if (m[1] === 'tsa_rsa') lastRsaReply = body;
       response.writeHead(200, { 'Content-Type': 'application/timestamp-reply', 'Content-Length': body.length });
       response.end(body);
     });

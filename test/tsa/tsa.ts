@@ -25,10 +25,11 @@ export const TSAS = {
 export type TsaName = keyof typeof TSAS;
 
 /** Misbehaving endpoints of the same server. */
-export const FAULTS = ['http500', 'hang', 'flood', 'redirect', 'html'] as const;
+export const FAULTS = ['http500', 'hang', 'flood', 'redirect', 'html', 'replay'] as const;
 export type Fault = (typeof FAULTS)[number];
 
-export const TEST_POLICY = '1.2.3.4.1';
+/** The policy of the test TSAs: under 32473, the enterprise number RFC 5612 reserves for documentation. */
+export const TEST_POLICY = '1.3.6.1.4.1.32473.3161.1';
 
 export interface TestTsa {
   /** The RSA TSA's URL. */
@@ -77,7 +78,7 @@ crypto_device = builtin
 signer_cert = $dir/${signer}.pem
 signer_key = $dir/${signer}.key
 default_policy = ${TEST_POLICY}
-other_policies = 1.2.3.4.5
+other_policies = 1.3.6.1.4.1.32473.3161.2
 ${more}`;
   return `# Made by test/tsa/tsa.ts for the tests: CAs for \`openssl ca\`, TSAs for \`openssl ts -reply\`.
 [ req ]

@@ -61,12 +61,16 @@ function invalid(why: string, hint = HINT): CustosError {
   return new CustosError('LEDGER_INVALID', `${WHERE}: ${why}`, { hint });
 }
 
-/** Checks a token against the request it answers: the imprint is SHA-256 of `digest` (RFC 3161 §2.4.2), the nonce equal when one was sent. */
-export function checkAnswers(tst: TstInfo, digest: Buffer, nonce: Nonce | undefined, where = WHERE): void {
+/**
+ * Checks a token against the request it answers: the imprint is SHA-256 of `digest` (RFC 3161
+ * §2.4.2), the nonce equal when one was sent. `source` (a TSA URL) starts the messages when given.
+ */
+export function checkAnswers(tst: TstInfo, digest: Buffer, nonce: Nonce | undefined, source?: string): void {
+  const prefix = source ? `${source}: ` : '';
   const { algorithm, hash } = tst.imprint;
   if (DIGESTS[algorithm.oid] !== 'sha256' || !algorithm.plainParams || !hash.equals(digest)) {
     const alg = DIGESTS[algorithm.oid] ?? algorithm.oid;
-    throw new CustosError('LEDGER_INVALID', `${where}: timestamp token is for other data (its imprint is ${alg} ${printable(hash.toString('hex'), 130)}, expected sha256 ${digest.toString('hex')})`, {
+    throw new CustosError('LEDGER_INVALID', `${prefix}${WHERE} is for other data (its imprint is ${alg} ${printable(hash.toString('hex'), 130)}, expected sha256 ${digest.toString('hex')})`, {
       hint: 'This token belongs to another checkpoint or file; timestamp the data again.',
     });
   }
@@ -74,7 +78,7 @@ export function checkAnswers(tst: TstInfo, digest: Buffer, nonce: Nonce | undefi
     const want = nonceValue(nonce);
     if (tst.nonce !== want) {
       const got = tst.nonce === undefined ? 'none' : hexOf(tst.nonce);
-      throw new CustosError('LEDGER_INVALID', `${where}: nonce differs from the request (the token has ${got}, the request ${hexOf(want)})`, {
+      throw new CustosError('LEDGER_INVALID', `${prefix}${WHERE}: nonce differs from the request (the token has ${got}, the request ${hexOf(want)})`, {
         hint: 'The reply does not answer this request (replayed or mixed up); ask the TSA again.',
       });
     }
