@@ -5,7 +5,7 @@
  * every token it must refuse.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, sign, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer } from 'node:net';
@@ -100,6 +100,16 @@ function expectCustos(err: unknown, code: string, message: RegExp): void {
   expect(err.code).toBe(code);
   expect(err.message).toMatch(message);
   expect(err.hint).toBeTruthy();
+}
+
+/** The TSTInfo of a token file signed again by `openssl cms -sign` with the TSA certificate NAME.pem; the path of the new token. */
+function cmsSigned(tokenPath: string, signer: string, extra: string[]): string {
+  const tst = file('tstinfo');
+  const out = file(`cms-${signer}.tst`);
+  expect(openssl(['cms', '-verify', '-noverify', '-inform', 'DER', '-in', tokenPath, '-binary', '-out', tst]).status).toBe(0);
+  const r = openssl(['cms', '-sign', '-binary', '-nodetach', '-in', tst, '-econtent_type', '1.2.840.113549.1.9.16.1.4', '-signer', join(tsa.dir, `${signer}.pem`), '-inkey', join(tsa.dir, `${signer}.key`), '-nosmimecap', '-outform', 'DER', '-out', out, ...extra]);
+  expect(r.status).toBe(0);
+  return out;
 }
 
 /** A token from the named TSA for DIGEST and NONCE, kept in a file. */
@@ -215,14 +225,19 @@ describe('tokens from a real TSA', () => {
     expect(info.signerSubject).toMatch(/TSA \(RSA\)/);
   });
 
-  test('a token signed again by openssl cms -sign -cades with the TSA certificate still verifies in both (another producer of the same structure)', async () => {
+  test.each([
+    ['SHA-512, signer named by issuer and serial', ['-md', 'sha512', '-cades']],
+    ['SHA-384, signer named by its subjectKeyIdentifier', ['-md', 'sha384', '-cades', '-keyid']],
+  ])('a token signed again by openssl cms -sign (%s) verifies in both: another producer of the same structure', async (what, extra) => {
     const { path } = await fetchToken('rsa');
-    const out = file('cms-resigned.tst');
-    const tst = `${out}.tstinfo`;
-    expect(openssl(['cms', '-verify', '-noverify', '-inform', 'DER', '-in', path, '-binary', '-out', tst]).status).toBe(0);
-    const r = openssl(['cms', '-sign', '-binary', '-nodetach', '-in', tst, '-econtent_type', '1.2.840.113549.1.9.16.1.4', '-signer', join(tsa.dir, 'rsa.pem'), '-inkey', join(tsa.dir, 'rsa.key'), '-md', 'sha512', '-cades', '-nosmimecap', '-outform', 'DER', '-out', out]);
-    expect(r.status).toBe(0);
-    expect(opensslVerifies(out)).toBe(true);
+    const out = cmsSigned(path, 'rsa', extra);
+    if (what.includes('subjectKeyIdentifier')) {
+      // openssl ts reads tokens as PKCS#7 v1.5, which has no subjectKeyIdentifier signer: openssl cms checks this one.
+      const r = openssl(['cms', '-verify', '-inform', 'DER', '-in', out, '-CAfile', 'ca.pem', '-purpose', 'timestampsign', '-binary', '-out', file('content')]);
+      expect(r.out).toMatch(/CMS Verification successful/);
+    } else {
+      expect(opensslVerifies(out)).toBe(true);
+    }
     expect(verifyTimestamp(readFileSync(out), { digest: DIGEST, nonce: NONCE, trusted: trusted() }).policy).toBe(TEST_POLICY);
   });
 });
@@ -296,6 +311,50 @@ describe('tokens that do not verify (openssl ts -verify refuses them too)', () =
     writeFileSync(path, bad);
     expectCustos(caught(() => verifyTimestamp(bad, { digest: DIGEST, trusted: trusted() })), 'LEDGER_INVALID', /messageDigest differs from the hash of the TSTInfo/);
     expect(opensslVerifies(path)).toBe(false);
+  });
+
+  /**
+   * The token with its signed attributes changed by `edit` and signed again with the RSA TSA's key,
+   * found by their known bytes (not by custos's parser): the contentType attribute is the first of
+   * the DER-sorted SET, and the 256-byte signature ends the token.
+   */
+  function resigned(token: Buffer, edit: (attrs: Buffer) => void): Buffer {
+    const ct = token.indexOf(Buffer.from('301a06092a864886f70d010903', 'hex'));
+    expect(ct).toBeGreaterThan(0);
+    const [start, len] = token[ct - 3] === 0xa0 && token[ct - 2] === 0x81 ? [ct - 3, 3 + token[ct - 1]!] : [ct - 2, 2 + token[ct - 1]!];
+    expect(token[start]).toBe(0xa0);
+    expect(token.subarray(-260, -256).toString('hex')).toBe('04820100');
+    const out = Buffer.from(token);
+    const attrs = out.subarray(start, start + len);
+    edit(attrs);
+    const signature = sign('sha256', Buffer.concat([Buffer.from([0x31]), attrs.subarray(1)]), readFileSync(join(tsa.dir, 'rsa.key')));
+    signature.copy(out, out.length - 256);
+    return out;
+  }
+
+  test('a signingCertificateV2 that names another certificate than the signer', () => {
+    const certHash = createHash('sha256').update(new X509Certificate(readFileSync(join(tsa.dir, 'rsa.pem'))).raw).digest();
+    // Control: signed again unchanged, the token still verifies in both.
+    const same = resigned(rsa.token, () => {});
+    const samePath = file('resigned.tst');
+    writeFileSync(samePath, same);
+    expect(opensslVerifies(samePath)).toBe(true);
+    expect(verifyTimestamp(same, { digest: DIGEST, trusted: trusted() }).serial).toBeTruthy();
+    const bad = resigned(rsa.token, (attrs) => {
+      const at = attrs.indexOf(certHash);
+      expect(at).toBeGreaterThan(0);
+      attrs[at]! ^= 0x01;
+    });
+    const path = file('bad-ess.tst');
+    writeFileSync(path, bad);
+    expectCustos(caught(() => verifyTimestamp(bad, { digest: DIGEST, trusted: trusted() })), 'LEDGER_INVALID', /signingCertificateV2 attribute names another certificate than the one that signed/);
+    expect(opensslVerifies(path)).toBe(false);
+  });
+
+  test('a token whose signer has no signingCertificate attribute (openssl cms -sign without -cades)', () => {
+    const out = cmsSigned(rsa.path, 'rsa', ['-md', 'sha256']);
+    expectCustos(caught(() => verifyTimestamp(readFileSync(out), { digest: DIGEST, trusted: trusted() })), 'LEDGER_INVALID', /no signingCertificate attribute/);
+    expect(opensslVerifies(out)).toBe(false);
   });
 
   test('a token stating a time after the time of verification', () => {
