@@ -29,3 +29,4 @@ export {
   openCheckpoint, parseCheckpoint, parseSignedNote, type SignedNote, signNote, verifyNote,
 } from './checkpoint';
 export { type AnchorSpec, caseCrls, checkTsaUrl, keepTrustFiles, prepareTrust, readCertificates, TRUST_DIR, trustCertificate, type TrustRecord } from './trust';
+export { CLOCK_SKEW_MS, MAX_TOKEN_BYTES, type Nonce, parseTimestampResponse, requestTimestamp, type RequestTimestampOptions, timestampRequest, type TimestampInfo, verifyTimestamp, type VerifyTimestampOptions } from './timestamp';
