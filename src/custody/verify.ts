@@ -14,6 +14,7 @@ import { workerScript } from '../workers';
 import { sha256Hex } from './canonical';
 import { entryBytes, genesisHash, type LedgerEntry, MAX_ENTRY_BYTES } from './entry';
 import { certPublicKey, describeCert } from './identity';
+import { caseTsaCertificates, checkTimestamps, type TimestampCheck } from './anchors';
 import { type CheckpointCheck, caseNoteKeys, checkCheckpoint, ledgerTree, storedCheckpoints } from './checkpoint-store';
 import { CERTS_DIR, certPath, ledgerLines, ledgerPath, ledgerSize, type LineWalk } from './storage';
 import type { SigReply, SigRequest } from './verify-worker';
@@ -39,6 +40,8 @@ export interface LedgerReport {
   expectHead?: { hash: string; found: boolean; at?: number };
   /** Each checkpoint checked (those given and those kept in the case), and any problem found. */
   checkpoints?: CheckpointCheck[];
+  /** Each RFC 3161 timestamp token kept beside a checkpoint: when the TSA says the checkpoint existed, or why the token fails. */
+  timestamps?: TimestampCheck[];
   /** 'ok': intact and complete; 'open-transfers': intact, with unaccepted transfers; 'invalid'. */
   verdict: 'ok' | 'open-transfers' | 'invalid';
   signers: { name: string; role: string; cert: string }[];
@@ -51,25 +54,39 @@ export interface LedgerReport {
  * that never go backwards, and transfers accepted by their recipient. With `expectHead`, a
  * ledger that no longer contains that head (tail cut off, history rewritten) fails.
  */
-export async function verifyLedger(dir: string, o: { expectHead?: string; parallel?: boolean; checkpoints?: string[] } = {}): Promise<LedgerReport> {
-  return withCheckpoints(dir, await verifyEntries(dir, o), o.checkpoints ?? []);
+export async function verifyLedger(dir: string, o: { expectHead?: string; parallel?: boolean; checkpoints?: string[]; tsaCerts?: string[] } = {}): Promise<LedgerReport> {
+  return withCheckpoints(dir, await verifyEntries(dir, o), o.checkpoints ?? [], o.tsaCerts);
 }
 
 /**
  * Checks the checkpoints given and those kept in the case against the ledger's Merkle tree: a
  * ledger rewritten or cut short since any of them was signed is invalid (RFC 9162 §2.1.2).
  */
-function withCheckpoints(dir: string, report: LedgerReport, given: readonly string[]): LedgerReport {
+function withCheckpoints(dir: string, report: LedgerReport, given: readonly string[], tsaCerts?: string[]): LedgerReport {
   const paths = [...new Set([...given, ...storedCheckpoints(dir)])];
   if (paths.length === 0 || !report.case) return report;
   const { tree } = ledgerTree(dir);
   const keys = caseNoteKeys(dir);
   report.checkpoints = paths.map((p) => checkCheckpoint(p, tree, report.case!, keys));
-  const failed = report.checkpoints.find((c) => c.problem);
-  if (failed && !report.firstBad) {
-    report.firstBad = { line: (failed.size ?? 0) + 1, reason: `checkpoint ${failed.path}: ${failed.problem}` };
+  const fail = (line: number, reason: string) => {
+    if (report.firstBad) return;
+    report.firstBad = { line, reason };
     report.verdict = 'invalid';
+  };
+  const failed = report.checkpoints.find((c) => c.problem);
+  if (failed) fail((failed.size ?? 0) + 1, `checkpoint ${failed.path}: ${failed.problem}`);
+  // Tokens are checked against the TSA certificates given, else those the case was opened with.
+  let trusted: string[];
+  try {
+    trusted = tsaCerts ?? caseTsaCertificates(dir);
+  } catch (err) {
+    if (!isCustosError(err)) throw err;
+    fail(1, err.message);
+    return report;
   }
+  report.timestamps = checkTimestamps(paths.filter((p) => !report.checkpoints!.find((c) => c.path === p)?.problem), trusted);
+  const badToken = report.timestamps.find((t) => t.problem);
+  if (badToken) fail(1, `timestamp ${badToken.token}: ${badToken.problem}`);
   return report;
 }
 

@@ -4,6 +4,7 @@ import { sha256Hex } from '../custody/canonical';
 import type { Outcome } from '../errors';
 import { readBoundedFile } from '../fsutil';
 import { protectSource } from '../source/evidence';
+import { anchorAfterAcquisition } from './anchor';
 import { type Custody, failure, listedFiles, record } from './session';
 
 /** Acquires, recording acquire-start before the first read and acquire-complete (or -failed) after. */
@@ -16,6 +17,8 @@ export async function acquireRecorded(o: AcquireOptions, c?: Custody): Promise<A
   try {
     const r = await acquire({ ...o, env: o.env ?? c.env });
     await record(c, { action: 'acquire-complete', evidence, details: acquisitionDetails(o.source, r) });
+    // A case that names a TSA gets its ledger checkpointed and timestamped now (never failing the acquisition).
+    await anchorAfterAcquisition(c, o.onEvent);
     return r;
   } catch (err) {
     await record(c, { action: 'acquire-failed', evidence, details: { source: o.source, ...failure(err) } });

@@ -18,11 +18,12 @@ import {
   transferCustody,
   verifyLedger,
 } from '../custody';
-import { caseNoteKeys, checkCheckpoint, ledgerTree, type WrittenCheckpoint, writeCheckpoint } from '../custody/checkpoint-store';
-import { sha256Hex } from '../custody/canonical';
+import { caseNoteKeys, checkCheckpoint, ledgerTree, type WrittenCheckpoint } from '../custody/checkpoint-store';
 import { custosHome, loadSigner } from '../custody/identity';
+import { readCertificates } from '../custody/trust';
 import { CustosError, type Outcome } from '../errors';
 import { writeFileAtomic } from '../fsutil';
+import { checkpointCase, timestampCase, type TsaChoice } from './anchor';
 import { type Custody, openCustody, record } from './session';
 
 /**
@@ -93,8 +94,9 @@ export async function ledgerShow(o: { caseDir: string }): Promise<LedgerTimeline
  * file from ledger head --out) that the ledger still holds that head. Outcome 'mismatch' when it
  * fails verification, 'torn' when only its last line is incomplete.
  */
-export async function ledgerVerify(o: { caseDir: string; expectHead?: string; checkpoints?: string[] }): Promise<LedgerReport & { outcome: Outcome }> {
-  const r = await verifyLedger(o.caseDir, { expectHead: o.expectHead ? expectedHead(o.expectHead) : undefined, checkpoints: o.checkpoints });
+export async function ledgerVerify(o: { caseDir: string; expectHead?: string; checkpoints?: string[]; tsaCerts?: string[] }): Promise<LedgerReport & { outcome: Outcome }> {
+  const tsaCerts = o.tsaCerts?.flatMap((p) => readCertificates(p, 'TSA certificate').map((x) => x.pem));
+  const r = await verifyLedger(o.caseDir, { expectHead: o.expectHead ? expectedHead(o.expectHead) : undefined, checkpoints: o.checkpoints, tsaCerts });
   return { ...r, outcome: r.verdict === 'invalid' ? 'mismatch' : r.torn ? 'torn' : 'ok' };
 }
 
@@ -121,25 +123,18 @@ export async function ledgerRepair(o: SignedAction, unlock: Unlock): Promise<Led
   return repairLedger(o.caseDir, c.signer);
 }
 
-/**
- * custos ledger checkpoint: a signed checkpoint (C2SP tlog-checkpoint) of the ledger as it is, by
- * the examiner and any witnesses, kept in CASE/checkpoints/ and recorded as a `checkpoint` entry
- * (size, root, file and its SHA-256). Refused for a ledger that does not verify.
- */
+/** custos ledger checkpoint: a signed checkpoint by the examiner and any witnesses, kept in the case and recorded. */
 export async function ledgerCheckpoint(o: SignedAction & { witnesses?: string[] }, unlock: Unlock): Promise<WrittenCheckpoint & { entry: LedgerEntry }> {
   const c = await openSigner(o, unlock);
   const witnesses = [];
   for (const w of o.witnesses ?? []) witnesses.push(await unlock(w, (passphrase, id) => loadSigner(custosHome(), id.fingerprint, passphrase)));
-  const r = await verifyLedger(o.caseDir);
-  if (r.verdict === 'invalid' || !r.case) {
-    throw new CustosError('LEDGER_INVALID', `${r.path}: a checkpoint vouches for the ledger, and it does not verify (${r.firstBad?.reason ?? 'no entries'})`, {
-      path: r.path,
-      hint: 'Run custos ledger verify to see the first bad entry.',
-    });
-  }
-  const w = writeCheckpoint(o.caseDir, r.case, [c.signer, ...witnesses]);
-  const entry = await record(c, { action: 'checkpoint', details: { size: w.size, root: w.root, origin: w.origin, signers: w.signers, file: w.path, sha256: sha256Hex(Buffer.from(w.note)) } });
-  return { ...w, entry };
+  return checkpointCase(c, witnesses);
+}
+
+/** custos ledger timestamp: a checkpoint now, timestamped by the TSA (RFC 3161), checked, kept and recorded. */
+export async function ledgerTimestamp(o: SignedAction & TsaChoice, unlock: Unlock): ReturnType<typeof timestampCase> {
+  const c = await openSigner(o, unlock);
+  return timestampCase(c, o);
 }
 
 /** What ledger prove prints: an RFC 9162 proof with what it proves, in hex. */

@@ -1,0 +1,95 @@
+/**
+ * What anchors a case's ledger outside itself: the trust recorded when the case was opened, and
+ * RFC 3161 timestamps over its checkpoints (CASE/checkpoints/checkpoint-N.tsr beside each
+ * checkpoint-N.txt), checked against the TSA certificates the case names.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { CustosError, isCustosError } from '../errors';
+import { readBoundedFile, writeNewFile } from '../fsutil';
+import { ledgerLines, ledgerPath } from './storage';
+import { requestTimestamp, type TimestampInfo, verifyTimestamp } from './timestamp';
+import { MAX_TOKEN_BYTES } from './timestamp/cms';
+import { type TrustRecord, trustCertificate } from './trust';
+
+/** The trust a case was opened with, from its signed case-open entry; undefined when it has none (or no ledger). */
+export function caseTrust(dir: string): TrustRecord | undefined {
+  if (!existsSync(ledgerPath(dir))) return undefined;
+  for (const line of ledgerLines(ledgerPath(dir))) {
+    try {
+      const t = (JSON.parse(line) as { action?: string; details?: { trust?: TrustRecord } }).details?.trust;
+      return t && Array.isArray(t.anchors) ? t : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The PEMs of the TSA certificates a case trusts (kept in CASE/trust/). */
+export function caseTsaCertificates(dir: string, trust = caseTrust(dir)): string[] {
+  return (trust?.tsa?.certs ?? []).map((c) => {
+    const pem = trustCertificate(dir, c.fingerprint);
+    if (!pem) throw new CustosError('LEDGER_INVALID', `the TSA certificate ${c.fingerprint.slice(0, 16)}… the case names is missing from its trust/ folder`, { hint: 'Restore the case folder from a copy.' });
+    return pem;
+  });
+}
+
+/** Where the timestamp token of a checkpoint file is kept. */
+export const tokenPathOf = (checkpointPath: string): string => checkpointPath.replace(/\.txt$/, '.tsr');
+
+/** A timestamp obtained for a checkpoint: the token's file and what it states. */
+export interface CheckpointTimestamp {
+  checkpoint: string;
+  token: string;
+  tsa: string;
+  info: TimestampInfo;
+  /** The nonce sent, hex: the reply answered this request. */
+  nonce: string;
+}
+
+/**
+ * Asks the TSA at `url` for a timestamp over the SHA-256 of a checkpoint file (RFC 3161 §2.4.1),
+ * checks the token against `trusted` (RFC 3161 §2.4.2: imprint, nonce, signature, certificate
+ * chain) and keeps it beside the checkpoint.
+ */
+export async function timestampCheckpoint(checkpointPath: string, url: string, trusted: string[], random: (n: number) => Buffer = randomBytes): Promise<CheckpointTimestamp> {
+  if (trusted.length === 0) {
+    throw new CustosError('USAGE', 'no certificate to check the TSA\'s tokens against', { hint: 'Give --tsa-cert, or open the case with --tsa-cert.' });
+  }
+  const digest = createHash('sha256').update(readBoundedFile(checkpointPath, 'checkpoint', 1024 * 1024)).digest();
+  const nonce = random(8);
+  const token = await requestTimestamp(url, digest, { nonce });
+  const info = verifyTimestamp(token, { digest, nonce, trusted });
+  const tokenPath = tokenPathOf(checkpointPath);
+  writeNewFile(tokenPath, token);
+  return { checkpoint: checkpointPath, token: tokenPath, tsa: url, info, nonce: nonce.toString('hex') };
+}
+
+/** How one kept timestamp token checks out. */
+export interface TimestampCheck {
+  checkpoint: string;
+  token: string;
+  genTime?: string;
+  tsa?: string;
+  problem?: string;
+}
+
+/** Checks the tokens kept beside checkpoints against the case's TSA certificates (RFC 3161 §2.4.2). */
+export function checkTimestamps(checkpoints: readonly string[], trusted: string[]): TimestampCheck[] {
+  const out: TimestampCheck[] = [];
+  for (const cp of checkpoints) {
+    const token = tokenPathOf(cp);
+    if (cp === token || !existsSync(token)) continue;
+    try {
+      if (trusted.length === 0) throw new CustosError('LEDGER_INVALID', 'the case names no TSA certificate to check it against');
+      const digest = createHash('sha256').update(readBoundedFile(cp, 'checkpoint', 1024 * 1024)).digest();
+      const info = verifyTimestamp(readBoundedFile(token, 'timestamp token', MAX_TOKEN_BYTES), { digest, trusted });
+      out.push({ checkpoint: cp, token, genTime: info.genTimeIso, tsa: info.tsaName ?? info.signerSubject });
+    } catch (err) {
+      if (!isCustosError(err)) throw err;
+      out.push({ checkpoint: cp, token, problem: err.message });
+    }
+  }
+  return out;
+}
