@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { CustosError, fromFsError, printable } from '../errors';
 import { ensureDir, readBoundedFile, writeNewFile } from '../fsutil';
+import { issueCertificate } from './ca';
 import { sha256Hex } from './canonical';
 import { decryptPrivateKey, encryptPrivateKey } from './keyfile';
 
@@ -136,17 +137,29 @@ function checkPassphrase(passphrase: string): void {
   }
 }
 
+/** The lab CA that issues an identity's certificate (ca.ts): its folder and its key's passphrase. */
+export interface IssuingCa {
+  dir: string;
+  passphrase: string;
+}
+
 /**
- * Makes an RSA-3072 key pair and a self-signed X.509 certificate (RFC 5280) for an examiner:
- * subject CN=name, title=role, O=organization, emailAddress; key usage digitalSignature and
- * nonRepudiation. The private key is stored as encrypted PKCS#8 (PBES2, PBKDF2-HMAC-SHA256 at
- * 600,000 iterations, AES-256-CBC; keyfile.ts), mode 0600.
+ * Makes an RSA-3072 key pair and an X.509 certificate (RFC 5280) for an examiner: subject
+ * CN=name, title=role, O=organization, emailAddress; key usage digitalSignature and
+ * nonRepudiation. Self-signed, or, given `ca`, issued by the lab CA (issueCertificate: with the
+ * custos extended key usage, valid `days` from `now`). The private key is stored as encrypted
+ * PKCS#8 (PBES2, PBKDF2-HMAC-SHA256 at 600,000 iterations, AES-256-CBC; keyfile.ts), mode 0600.
  */
-export function createIdentity(o: CreateIdentityOptions): IdentityRecord {
+export function createIdentity(o: CreateIdentityOptions, ca?: IssuingCa): IdentityRecord {
   checkPassphrase(o.passphrase);
   if (!o.name.trim() || !o.role.trim()) throw new CustosError('USAGE', 'an identity needs a --name and a --role', { hint: 'e.g. --name "Alex Morgan" --role examiner' });
   const now = o.now ?? new Date();
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+  if (ca) {
+    const subject = { name: o.name, role: o.role, ...(o.email ? { email: o.email } : {}), ...(o.organization ? { organization: o.organization } : {}) };
+    const issued = issueCertificate({ caDir: ca.dir, passphrase: ca.passphrase, publicKey, subject, validityDays: o.days, now });
+    return store(o.home, issued.certPem, encryptPrivateKey(privateKey, o.passphrase));
+  }
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string);
   const serial = randomBytes(16);
