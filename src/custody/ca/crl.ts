@@ -7,7 +7,7 @@ import { type KeyObject, sign, verify } from 'node:crypto';
 import { join } from 'node:path';
 import { CustosError, printable } from '../../errors';
 import { writeFileAtomic } from '../../fsutil';
-import { bitString, type DerNode, explicit, fromPem, integer, NULL, oid, parseDer, seq, TAG, time, tlv, toPem } from './der';
+import { bitString, type DerNode, explicit, fromPem, integer, NULL, oid, parseDer, seq, seqOf, TAG, time, tlv, toPem } from './der';
 import { CA_FILES, openCa, REASON_CODES, readIndex, type RevocationReason, type Revocation, seconds, withCaLock, writeIndex } from './store';
 import { type CertInfo, describe, extension, KEY_USAGE, keyIdentifier, OIDS, readCertificate, serialHex, signedBy } from './x509';
 
@@ -81,7 +81,7 @@ export function buildCrl(o: { issuer: CertInfo; key: KeyObject; revoked: Revocat
     o.issuer.subjectRaw,
     time(o.thisUpdate),
     time(o.nextUpdate),
-    ...(entries.length > 0 ? [seq(...entries)] : []), // an empty list is left out (§5.1.2.6)
+    ...(entries.length > 0 ? [seqOf(entries)] : []), // an empty list is left out (§5.1.2.6)
     explicit(
       0,
       seq(

@@ -220,11 +220,18 @@ function lengthBytes(n: number): Buffer {
 
 /** One TLV with the given tag around the concatenated parts. */
 export function tlv(tag: number, ...parts: Buffer[]): Buffer {
+  return tlvOf(tag, parts);
+}
+
+/** One TLV around a list of parts of any length (no argument spreading: a CRL may list 100,000 entries). */
+export function tlvOf(tag: number, parts: readonly Buffer[]): Buffer {
   const body = Buffer.concat(parts);
   return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
 }
 
-export const seq = (...parts: Buffer[]) => tlv(TAG.SEQUENCE, ...parts);
+export const seq = (...parts: Buffer[]) => tlvOf(TAG.SEQUENCE, parts);
+/** A SEQUENCE OF a list of any length. */
+export const seqOf = (parts: readonly Buffer[]) => tlvOf(TAG.SEQUENCE, parts);
 export const set = (...parts: Buffer[]) => tlv(TAG.SET, ...parts);
 export const octets = (b: Buffer) => tlv(TAG.OCTET_STRING, b);
 export const NULL = Buffer.from([TAG.NULL, 0]);

@@ -88,6 +88,7 @@ export function readCertificate(pem: string, where: string): CertInfo {
   const [tbs] = root.expect(TAG.SEQUENCE, 'a Certificate').items(3, 3);
   const f = tbs!.expect(TAG.SEQUENCE, 'a TBSCertificate').items(6, 10);
   const o = f[0]!.isContext(0) ? 1 : 0; // version [0] EXPLICIT, absent for v1
+  if (f.length < o + 6) tbs!.fail('a TBSCertificate without its subject or public key');
   const [serial, , issuer, validity, subject, spki] = f.slice(o, o + 6) as [typeof root, typeof root, typeof root, typeof root, typeof root, typeof root];
   const [nb, na] = validity.expect(TAG.SEQUENCE, 'a Validity').items(2, 2);
   const info: CertInfo = {
