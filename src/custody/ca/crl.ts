@@ -52,7 +52,8 @@ export function revokeCertificate(o: RevokeOptions): Revocation {
     }
     const now = new Date();
     const at = seconds(o.at ?? now);
-    if (Number.isNaN(at.getTime()) || at.getTime() > now.getTime() + 60_000) throw new CustosError('USAGE', `a revocation cannot be dated in the future (${o.at?.toISOString?.() ?? 'invalid date'})`, { hint: 'Leave the date out to revoke now.' });
+    if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1950) throw new CustosError('USAGE', 'the revocation date is not a valid date', { hint: 'Leave the date out to revoke now.' });
+    if (at.getTime() > now.getTime() + 60_000) throw new CustosError('USAGE', `a revocation cannot be dated in the future (${at.toISOString()})`, { hint: 'Leave the date out to revoke now.' });
     const already = idx.revoked.find((r) => r.serial === serial);
     if (already) throw new CustosError('INVALID_INPUT', `serial ${serial} was already revoked on ${already.revokedAt} (${already.reason})`, { hint: 'Write a new CRL with writeCrl if it is not published yet.' });
     const record: Revocation = { serial, revokedAt: at.toISOString(), reason };

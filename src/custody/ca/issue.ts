@@ -75,7 +75,7 @@ function subjectText(raw: Buffer): string {
 function checkSigningKey(key: KeyObject, where: string): void {
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (key.asymmetricKeyType !== 'rsa' || bits < 2048 || bits > 8192) {
-    throw new CustosError('CERT_INVALID', `${where}: a ${key.asymmetricKeyType} key${bits ? ` of ${bits} bits` : ''}; examiners sign with RSA keys of 2048 to 8192 bits`, { path: where, hint: 'Make an RSA key (openssl req -newkey rsa:3072).' });
+    throw new CustosError('CERT_INVALID', `${where}: the key is ${key.asymmetricKeyType}${bits ? ` (${bits} bits)` : ''}; examiners sign with RSA keys of 2048 to 8192 bits`, { path: where, hint: 'Make an RSA key (openssl req -newkey rsa:3072).' });
   }
 }
 

@@ -12,7 +12,7 @@
  *   lock          present while a custos process changes the folder
  */
 import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { closeSync, unlinkSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CustosError, printable } from '../../errors';
 import { createExclusive, ensureDir, entryExists, readBoundedFile, writeAll, writeFileAtomic, writeNewFile } from '../../fsutil';
@@ -187,7 +187,7 @@ export function withCaLock<T>(dir: string, fn: () => T): T {
   try {
     return fn();
   } finally {
-    unlinkSync(lock);
+    rmSync(lock, { force: true });
   }
 }
 
@@ -196,7 +196,8 @@ function indexText(idx: CaIndex): string {
 }
 
 const HEX_SERIAL = /^[0-9a-f]{1,40}$/;
-const isIso = (v: unknown) => typeof v === 'string' && v.length <= 30 && !Number.isNaN(Date.parse(v));
+/** An ISO date a certificate or CRL can hold (RFC 5280 §4.1.2.5: 1950 to 9999). */
+const isIso = (v: unknown) => typeof v === 'string' && v.length <= 30 && Date.parse(v) >= Date.UTC(1950, 0, 1) && Date.parse(v) < Date.UTC(10000, 0, 1);
 
 /** Reads and checks index.json: a record of the CA's folder, so held to its shape before use. */
 export function readIndex(dir: string): CaIndex {

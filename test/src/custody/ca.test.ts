@@ -126,7 +126,7 @@ test('requests that are altered, forged, not RSA, SHA-1 signed, or subjects out 
   }
   tool('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ec.key', '-out', 'ec.csr', '-subj', '/CN=EC'], tmp.dir);
   expect(() => issueCertificate({ caDir, passphrase: CA_PASS, csrPem: readFileSync(join(tmp.dir, 'ec.csr'), 'utf8'), subject: { name: 'E', role: 'r' } })).toThrow(
-    expect.objectContaining({ code: 'CERT_INVALID', message: expect.stringContaining('a ec key; examiners sign with RSA keys of 2048 to 8192 bits') }),
+    expect.objectContaining({ code: 'CERT_INVALID', message: expect.stringContaining('certificate request: the key is ec; examiners sign with RSA keys of 2048 to 8192 bits') }),
   );
   tool('openssl', ['req', '-new', '-sha1', '-key', 'sam.key', '-out', 'sha1.csr', '-subj', '/CN=Old'], tmp.dir);
   expect(() => parseCsr(readFileSync(join(tmp.dir, 'sha1.csr'), 'utf8'))).toThrow(expect.objectContaining({ message: expect.stringContaining('1.2.840.113549.1.1.5 is not one custos accepts') }));
@@ -209,6 +209,7 @@ describe('revocation and CRLs', () => {
     expect(() => revokeCertificate({ caDir, passphrase: CA_PASS, serial: '1234abcd' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: 'this CA has not issued a certificate with serial 1234abcd' }));
     expect(() => revokeCertificate({ caDir, passphrase: CA_PASS, serial: 'xyz' })).toThrow(expect.objectContaining({ code: 'USAGE' }));
     expect(() => revokeCertificate({ caDir, passphrase: CA_PASS, serial: kept.serial, at: new Date(Date.now() + 86_400_000) })).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('future') }));
+    expect(() => revokeCertificate({ caDir, passphrase: CA_PASS, serial: kept.serial, at: new Date('not a date') })).toThrow(expect.objectContaining({ code: 'USAGE', message: 'the revocation date is not a valid date' }));
     expect(() => revokeCertificate({ caDir, passphrase: 'not the CA passphrase', serial: kept.serial })).toThrow(expect.objectContaining({ code: 'WRONG_PASSPHRASE' }));
     // Revoked by the certificate itself, reason unspecified: RFC 5280 §5.3.1 leaves the reasonCode out.
     const extra = issue('Temp Worker');
@@ -357,6 +358,9 @@ test('a damaged index.json or a held lock is a clear error, and changes nothing'
     expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining('issued[0] is malformed') }),
   );
   expect(require('node:fs').readdirSync(join(dir, 'issued'))).toEqual([]);
+  // A date no CRL can hold (before 1950) would otherwise fail only while the CRL is written.
+  writeFileSync(join(dir, 'index.json'), '{"version":1,"crlNumber":0,"issued":[],"revoked":[{"serial":"1f","revokedAt":"1900-01-01T00:00:00Z","reason":"superseded"}]}');
+  expect(() => writeCrl({ caDir: dir, passphrase: CA_PASS })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringContaining('revoked[0] is malformed') }));
   expect(require('node:fs').existsSync(join(dir, 'lock'))).toBe(false);
 });
 
