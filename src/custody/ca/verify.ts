@@ -55,8 +55,8 @@ function notASigner(leaf: CertInfo, caIssued: boolean): string | undefined {
   return undefined;
 }
 
-/** Why a path [leaf, …, anchor] does not hold at `at`, or undefined when it does. */
-function checkPath(path: CertInfo[], crls: ParsedCrl[], at: Date): string | undefined {
+/** Why a path [leaf, …, anchor] does not hold at `at`, or undefined when it does; `crlsOf` gives the CRLs signed by a CA. */
+function checkPath(path: CertInfo[], crlsOf: (ca: CertInfo) => ParsedCrl[], at: Date): string | undefined {
   for (const c of path) {
     const why = notUsableAt(c, at);
     if (why) return why;
@@ -73,8 +73,7 @@ function checkPath(path: CertInfo[], crls: ParsedCrl[], at: Date): string | unde
   }
   for (let j = 0; j + 1 < path.length; j++) {
     const child = path[j]!;
-    for (const crl of crls) {
-      if (!crlClaimsIssuer(crl, path[j + 1]!)) continue;
+    for (const crl of crlsOf(path[j + 1]!)) {
       const entry = crl.revoked.get(child.serial);
       if (entry && entry.revokedAt <= at) return `${describe(child)} was revoked on ${iso(entry.revokedAt)} (${entry.reason}), before ${iso(at)}`;
     }
@@ -87,9 +86,10 @@ function checkPath(path: CertInfo[], crls: ParsedCrl[], at: Date): string | unde
  * (RFC 5280 §6, simplified): each link signed by the next (X509Certificate.verify, checkIssued),
  * every certificate valid at `at`, each issuer CA:TRUE with keyCertSign and its path length
  * respected, the signer with digitalSignature and, when CA-issued, CUSTOS_EKU_OID; not revoked at
- * or before `at` by a CRL of its issuer. A pinned fingerprint equal to the signer's certificate
- * is an anchor by itself (self-signed identities). Damaged input throws a CustosError; a
- * certificate that does not pass is `{ ok: false, reason }`.
+ * or before `at` by a CRL its issuer signed. A pinned fingerprint equal to the signer's
+ * certificate is an anchor by itself (self-signed identities; no CRL applies to it then). The
+ * answer is only as current as the CRLs given. Damaged input (certificates, CRLs, a CRL whose
+ * signature fails) throws a CustosError; a certificate that does not pass is `{ ok: false, reason }`.
  */
 export function verifyChain(o: VerifyChainOptions): ChainVerdict {
   if (!(o.at instanceof Date) || Number.isNaN(o.at.getTime())) throw new CustosError('USAGE', 'verifyChain needs a valid date to check at', { hint: 'Give the entry time.' });
@@ -116,8 +116,22 @@ export function verifyChain(o: VerifyChainOptions): ChainVerdict {
 
   const trusted = [...anchorCerts, ...intermediates.filter((c) => pins.has(c.fingerprint))];
   const untrusted = intermediates.filter((c) => !pins.has(c.fingerprint));
-  // Every CRL that claims one of these CAs must carry its signature: a damaged or forged CRL is an error, not ignored.
-  for (const crl of crls) for (const ca of [...trusted, ...untrusted]) if (crlClaimsIssuer(crl, ca)) verifyCrlSignature(crl, ca);
+  // A CRL applies to the CA whose signature it carries. One that claims these CAs (name, key
+  // identifier) but verifies with none of them is damaged or forged: an error, not ignored.
+  const signedCrls = new Map<string, ParsedCrl[]>();
+  for (const crl of crls) {
+    const claimed = [...trusted, ...untrusted].filter((ca) => crlClaimsIssuer(crl, ca));
+    let firstError: unknown;
+    for (const ca of claimed) {
+      try {
+        verifyCrlSignature(crl, ca);
+        signedCrls.set(ca.fingerprint, [...(signedCrls.get(ca.fingerprint) ?? []), crl]);
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+    if (firstError && !claimed.some((ca) => signedCrls.get(ca.fingerprint)?.includes(crl))) throw firstError;
+  }
 
   const memo = new Map<string, boolean>();
   const signs = (child: CertInfo, issuer: CertInfo) => {
@@ -135,7 +149,7 @@ export function verifyChain(o: VerifyChainOptions): ChainVerdict {
 
   let first: string | undefined;
   for (const path of paths) {
-    const why = checkPath(path, crls, o.at);
+    const why = checkPath(path, (ca) => signedCrls.get(ca.fingerprint) ?? [], o.at);
     if (!why) return { ok: true, anchor: path[path.length - 1]!.fingerprint };
     first ??= why;
   }

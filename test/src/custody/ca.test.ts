@@ -344,6 +344,18 @@ describe('CAs made by openssl', () => {
     expect(revokedAt.getTime()).toBeGreaterThanOrEqual(Math.floor(before.getTime() / 1000) * 1000);
     expect(verifyChain({ certPem: cert, anchors: [pem('root')], crls: [crl], at: new Date(revokedAt.getTime() - 1000) })).toEqual({ ok: true, anchor: certFingerprint(pem('root')) });
     expect(verifyChain({ certPem: cert, anchors: [pem('root')], crls: [crl], at: now() })).toEqual({ ok: false, reason: expect.stringContaining(`was revoked on ${revokedAt.toISOString()} (superseded)`) });
+
+    // A CRL without authorityKeyIdentifier, with a twin CA of the same name also trusted: the CRL
+    // belongs to the CA whose signature it carries; the twin failing it is no error.
+    writeFileSync(join(d, 'ca-noaki.cnf'), cnf.replace('crl_extensions=crl_ext\n', ''));
+    ossl('ca', '-config', 'ca-noaki.cnf', '-gencrl', '-out', 'root-noaki.crl');
+    const noAki = readFileSync(join(d, 'root-noaki.crl'), 'utf8');
+    expect(parseCrl(noAki).authorityKeyId).toBeUndefined();
+    ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'twin.key', '-out', 'twin.pem', '-subj', '/CN=Openssl Lab Root', '-days', '60', ...EXT_CA);
+    expect(verifyChain({ certPem: cert, anchors: [pem('twin'), pem('root')], crls: [noAki], at: now() })).toEqual({ ok: false, reason: expect.stringContaining('(superseded)') });
+    const forged = derOf(noAki);
+    forged[forged.length - 3]! ^= 0x01;
+    expect(() => verifyChain({ certPem: cert, anchors: [pem('twin'), pem('root')], crls: [toPem('X509 CRL', forged)], at: now() })).toThrow(expect.objectContaining({ code: 'CERT_INVALID', message: expect.stringContaining("signature does not verify with the key of the certificate of 'Openssl Lab Root'") }));
   });
 });
 
