@@ -1,11 +1,13 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { CustosError, fromFsError, printable } from '../errors';
 import { ensureDir, readBoundedFile, writeNewFile } from '../fsutil';
+import { issueCertificate } from './ca';
 import { sha256Hex } from './canonical';
+import { decryptPrivateKey, encryptPrivateKey } from './keyfile';
 
 /** An examiner's identity as custos keeps it: the certificate's facts, never key material. */
 export interface IdentityRecord {
@@ -135,16 +137,29 @@ function checkPassphrase(passphrase: string): void {
   }
 }
 
+/** The lab CA that issues an identity's certificate (ca.ts): its folder and its key's passphrase. */
+export interface IssuingCa {
+  dir: string;
+  passphrase: string;
+}
+
 /**
- * Makes an RSA-3072 key pair and a self-signed X.509 certificate (RFC 5280) for an examiner:
- * subject CN=name, title=role, O=organization, emailAddress; key usage digitalSignature and
- * nonRepudiation. The private key is stored as encrypted PKCS#8 (PBES2, AES-256-CBC), mode 0600.
+ * Makes an RSA-3072 key pair and an X.509 certificate (RFC 5280) for an examiner: subject
+ * CN=name, title=role, O=organization, emailAddress; key usage digitalSignature and
+ * nonRepudiation. Self-signed, or, given `ca`, issued by the lab CA (issueCertificate: with the
+ * custos extended key usage, valid `days` from `now`). The private key is stored as encrypted
+ * PKCS#8 (PBES2, PBKDF2-HMAC-SHA256 at 600,000 iterations, AES-256-CBC; keyfile.ts), mode 0600.
  */
-export function createIdentity(o: CreateIdentityOptions): IdentityRecord {
+export function createIdentity(o: CreateIdentityOptions, ca?: IssuingCa): IdentityRecord {
   checkPassphrase(o.passphrase);
   if (!o.name.trim() || !o.role.trim()) throw new CustosError('USAGE', 'an identity needs a --name and a --role', { hint: 'e.g. --name "Alex Morgan" --role examiner' });
   const now = o.now ?? new Date();
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+  if (ca) {
+    const subject = { name: o.name, role: o.role, ...(o.email ? { email: o.email } : {}), ...(o.organization ? { organization: o.organization } : {}) };
+    const issued = issueCertificate({ caDir: ca.dir, passphrase: ca.passphrase, publicKey, subject, validityDays: o.days, now });
+    return store(o.home, issued.certPem, encryptPrivateKey(privateKey, o.passphrase));
+  }
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string);
   const serial = randomBytes(16);
@@ -168,8 +183,7 @@ export function createIdentity(o: CreateIdentityOptions): IdentityRecord {
   const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string);
   cert.sign(forgeKey as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
-  const encrypted = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: o.passphrase }) as string;
-  return store(o.home, certPem, encrypted);
+  return store(o.home, certPem, encryptPrivateKey(privateKey, o.passphrase));
 }
 
 function readText(path: string, what: string): string {
@@ -177,19 +191,7 @@ function readText(path: string, what: string): string {
 }
 
 function decryptKey(pem: string, passphrase: string, where: string): KeyObject {
-  try {
-    return createPrivateKey({ key: pem, format: 'pem', passphrase });
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (/bad decrypt|passphrase|decrypt/i.test(msg) || /ERR_OSSL_BAD_DECRYPT|ERR_MISSING_PASSPHRASE/.test((err as { code?: string }).code ?? '')) {
-      throw new CustosError('WRONG_PASSPHRASE', `wrong passphrase for the key in ${where}`, {
-        path: where,
-        cause: err,
-        hint: 'Type it again, or set CUSTOS_PASSPHRASE correctly for scripts.',
-      });
-    }
-    throw new CustosError('CERT_INVALID', `${where}: not a private key custos can read (${msg})`, { path: where, cause: err, hint: 'Give a PEM (PKCS#8 or PKCS#1) RSA private key.' });
-  }
+  return decryptPrivateKey(pem, passphrase, where);
 }
 
 /** Checks that a certificate can sign now: parseable, RSA, in its validity period. */
@@ -216,8 +218,7 @@ export function importIdentity(o: { certPath: string; keyPath: string; passphras
   if (!cert.checkPrivateKey(key)) {
     throw new CustosError('KEY_MISMATCH', `${o.keyPath} is not the private key of the certificate ${o.certPath}`, { path: o.keyPath, hint: 'Give the key that belongs to this certificate.' });
   }
-  const encrypted = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: o.passphrase }) as string;
-  return store(o.home, certPem.trim() + '\n', encrypted);
+  return store(o.home, certPem.trim() + '\n', encryptPrivateKey(key, o.passphrase));
 }
 
 /** Every identity in `home`, by name. */

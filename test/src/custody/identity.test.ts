@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { initCa, verifyChain } from '../../../src/custody/ca';
 import { createIdentity, findIdentity, importIdentity, listIdentities, loadSigner } from '../../../src/custody/identity';
 import { makeTempDir, tool } from '../../helpers';
 
@@ -68,4 +69,37 @@ test('import: a certificate issued by a CA (made here with openssl), and a key t
   expect(() => importIdentity({ certPath: join(d, 'sam.csr'), keyPath: join(d, 'sam.key'), passphrase: PASS, home: join(tmp.dir, 'h5') })).toThrow(
     expect.objectContaining({ code: 'CERT_INVALID' }),
   );
+});
+
+test('keys are written with PBKDF2-HMAC-SHA256 at 600000 iterations; an identity written by an older custos (2048) still unlocks', () => {
+  const home = join(tmp.dir, 'h6');
+  createIdentity({ name: 'Kai Old', role: 'examiner', passphrase: PASS, home });
+  const key = join(findIdentity(home).dir, 'key.pem');
+  expect(tool('openssl', ['asn1parse', '-in', key])).toMatch(/:PBKDF2\n.*SEQUENCE.*\n.*OCTET STRING.*\n.*INTEGER +:0927C0\n.*SEQUENCE.*\n.*:hmacWithSHA256\n[\s\S]*:aes-256-cbc\n/);
+  // What custos 0.1.0 wrote: Node's export, 2048 iterations.
+  const opened = spawnSync('openssl', ['pkey', '-in', key, '-passin', `pass:${PASS}`]).stdout.toString();
+  const old = require('node:crypto').createPrivateKey(opened).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASS }) as string;
+  writeFileSync(key, old);
+  expect(tool('openssl', ['asn1parse', '-in', key])).toMatch(/INTEGER +:0800\n/);
+  expect(loadSigner(home, undefined, PASS).identity.name).toBe('Kai Old');
+  expect(() => loadSigner(home, undefined, 'not the passphrase')).toThrow(expect.objectContaining({ code: 'WRONG_PASSPHRASE' }));
+});
+
+test('create with a lab CA: the certificate is issued by it; a wrong CA passphrase stores nothing', () => {
+  const caDir = join(tmp.dir, 'lab-ca');
+  const ca = initCa({ dir: caDir, name: 'Lab X Root CA', passphrase: 'ca passphrase 1' });
+  const home = join(tmp.dir, 'h7');
+  expect(() => createIdentity({ name: 'Ana Ruiz', role: 'examiner', passphrase: PASS, home }, { dir: caDir, passphrase: 'wrong ca passphrase' })).toThrow(expect.objectContaining({ code: 'WRONG_PASSPHRASE' }));
+  expect(listIdentities(home)).toEqual([]);
+  const r = createIdentity({ name: 'Ana Ruiz', role: 'examiner', passphrase: PASS, home, days: 30 }, { dir: caDir, passphrase: 'ca passphrase 1' });
+  expect(r).toMatchObject({ name: 'Ana Ruiz', role: 'examiner', selfSigned: false, issuer: 'CN=Lab X Root CA' });
+  const cert = join(findIdentity(home).dir, 'cert.pem');
+  writeFileSync(join(tmp.dir, 'lab-ca.pem'), ca.certPem);
+  expect(tool('openssl', ['verify', '-CAfile', join(tmp.dir, 'lab-ca.pem'), cert])).toBe(`${cert}: OK\n`);
+  const signer = loadSigner(home, 'Ana Ruiz', PASS);
+  writeFileSync(join(tmp.dir, 'ana.msg'), 'hello');
+  writeFileSync(join(tmp.dir, 'ana.sig'), Buffer.from(signer.sign(Buffer.from('hello')), 'base64'));
+  tool('openssl', ['x509', '-in', cert, '-pubkey', '-noout', '-out', join(tmp.dir, 'ana.pub')]);
+  expect(tool('openssl', ['dgst', '-sha256', '-verify', join(tmp.dir, 'ana.pub'), '-signature', join(tmp.dir, 'ana.sig'), join(tmp.dir, 'ana.msg')])).toContain('Verified OK');
+  expect(verifyChain({ certPem: signer.certPem, anchors: [ca.certPem], at: new Date() })).toEqual({ ok: true, anchor: ca.fingerprint });
 });
