@@ -162,10 +162,10 @@ export abstract class CustosCommand extends Command {
    * A new passphrase (or one for a key not yet stored): CUSTOS_PASSPHRASE for scripts, else
    * asked on the terminal without echo. Never logged, never printed.
    */
-  protected async passphrase(prompt = 'Passphrase: ', confirm = false): Promise<string> {
-    const fromEnv = process.env.CUSTOS_PASSPHRASE;
+  protected async passphrase(prompt = 'Passphrase: ', confirm = false, variable = 'CUSTOS_PASSPHRASE'): Promise<string> {
+    const fromEnv = process.env[variable];
     if (fromEnv) return fromEnv;
-    requireTerminal();
+    requireTerminal(variable);
     const first = await askHidden(prompt);
     if (confirm && (await askHidden('Again: ')) !== first) throw new CustosError('USAGE', 'the two passphrases differ', { hint: 'Type the same passphrase twice.' });
     return first;
@@ -284,10 +284,10 @@ function quote(value: string): string {
   return `'${shown.replace(/[\x00-\x1f\x7f]/g, '?').replace(/'/g, "'\\''")}'`;
 }
 
-function requireTerminal(): void {
+function requireTerminal(variable = 'CUSTOS_PASSPHRASE'): void {
   if (!process.stdin.isTTY) {
     throw new CustosError('NO_PASSPHRASE', 'a passphrase is needed and there is no terminal to ask it on', {
-      hint: 'Set CUSTOS_PASSPHRASE in the environment of scripts.',
+      hint: `Set ${variable} in the environment of scripts.`,
     });
   }
 }

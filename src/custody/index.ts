@@ -30,3 +30,10 @@ export {
 } from './checkpoint';
 export { type AnchorSpec, caseCrls, checkTsaUrl, keepTrustFiles, prepareTrust, readCertificates, TRUST_DIR, trustCertificate, type TrustRecord } from './trust';
 export { CLOCK_SKEW_MS, MAX_TOKEN_BYTES, type Nonce, parseTimestampResponse, requestTimestamp, type RequestTimestampOptions, timestampRequest, type TimestampInfo, verifyTimestamp, type VerifyTimestampOptions } from './timestamp';
+export {
+  type CaInfo, type ChainVerdict, CUSTOS_EKU_OID, type ExaminerSubject, initCa, type InitCaOptions, issueCertificate, type IssueCertificateOptions, type IssuedCertificate, parseCrl, parseCsr,
+  type Revocation, type RevocationReason, revokeCertificate, type RevokeOptions, verifyChain, type VerifyChainOptions, writeCrl,
+} from './ca';
+export { decryptPrivateKey, encryptPrivateKey, keyProtection, PBKDF2_ITERATIONS } from './keyfile';
+export { caseTrust, caseTsaCertificates, type CheckpointTimestamp, checkTimestamps, timestampCheckpoint, type TimestampCheck } from './anchors';
+export { CHECKPOINTS_DIR, type CheckpointCheck, checkCheckpoint, ledgerTree, storedCheckpoints, type WrittenCheckpoint, writeCheckpoint } from './checkpoint-store';

@@ -14,6 +14,8 @@ import { workerScript } from '../workers';
 import { sha256Hex } from './canonical';
 import { entryBytes, genesisHash, type LedgerEntry, MAX_ENTRY_BYTES } from './entry';
 import { certPublicKey, describeCert } from './identity';
+import { type AnchorsUsed, SignerAnchoring } from './anchoring';
+import type { TrustRecord } from './trust';
 import { caseTsaCertificates, checkTimestamps, type TimestampCheck } from './anchors';
 import { type CheckpointCheck, caseNoteKeys, checkCheckpoint, ledgerTree, storedCheckpoints } from './checkpoint-store';
 import { CERTS_DIR, certPath, ledgerLines, ledgerPath, ledgerSize, type LineWalk } from './storage';
@@ -45,6 +47,24 @@ export interface LedgerReport {
   /** 'ok': intact and complete; 'open-transfers': intact, with unaccepted transfers; 'invalid'. */
   verdict: 'ok' | 'open-transfers' | 'invalid';
   signers: { name: string; role: string; cert: string }[];
+  /** The trust anchors every signer was checked against; undefined: integrity only, signers not anchored. */
+  anchors?: AnchorsUsed;
+}
+
+/** What a verification checks besides the chain itself. */
+export interface VerifyOptions {
+  /** Head hash the ledger must still contain. */
+  expectHead?: string;
+  /** Signatures on a worker thread (default: for ledgers of 2 MiB and more). */
+  parallel?: boolean;
+  /** Checkpoint files kept elsewhere that the ledger must extend (those in CASE/checkpoints/ are always checked). */
+  checkpoints?: string[];
+  /** TSA certificates (PEM) tokens must chain to, instead of the case's. */
+  tsaCerts?: string[];
+  /** Trust anchors (PEM files, sha256: pins) instead of those the case was opened with. */
+  trust?: string[];
+  /** CRL files besides those in CASE/trust/. */
+  crls?: string[];
 }
 
 /**
@@ -54,7 +74,7 @@ export interface LedgerReport {
  * that never go backwards, and transfers accepted by their recipient. With `expectHead`, a
  * ledger that no longer contains that head (tail cut off, history rewritten) fails.
  */
-export async function verifyLedger(dir: string, o: { expectHead?: string; parallel?: boolean; checkpoints?: string[]; tsaCerts?: string[] } = {}): Promise<LedgerReport> {
+export async function verifyLedger(dir: string, o: VerifyOptions = {}): Promise<LedgerReport> {
   return withCheckpoints(dir, await verifyEntries(dir, o), o.checkpoints ?? [], o.tsaCerts);
 }
 
@@ -90,7 +110,7 @@ function withCheckpoints(dir: string, report: LedgerReport, given: readonly stri
   return report;
 }
 
-async function verifyEntries(dir: string, o: { expectHead?: string; parallel?: boolean }): Promise<LedgerReport> {
+async function verifyEntries(dir: string, o: VerifyOptions): Promise<LedgerReport> {
   const file = ledgerPath(dir);
   const size = ledgerSize(file);
   if (!(o.parallel ?? size >= PARALLEL_FROM_BYTES)) return checkLines(dir, file, o, inlineSignatures);
@@ -115,6 +135,7 @@ const MAX_BATCHES_IN_FLIGHT = 8;
 type SignatureCheck = (index: number, bytes: Buffer, e: LedgerEntry, cert: CertFacts) => boolean;
 interface CertFacts {
   key: KeyObject;
+  pem: string;
   spki: string;
   name: string;
   notBefore: string;
@@ -180,7 +201,7 @@ class SignatureWorker {
 async function checkLines(
   dir: string,
   file: string,
-  o: { expectHead?: string },
+  o: VerifyOptions,
   checkSignature: SignatureCheck,
   pause?: () => Promise<void>,
 ): Promise<LedgerReport> {
@@ -197,6 +218,7 @@ async function checkLines(
   const actorRole = new Map<string, string>();
   const open = new Map<number, { seq: number; from: string; to: string; toCert: string; reason: string }>();
   const hashes = new Map<string, number>();
+  let anchoring: SignerAnchoring | undefined;
   let prev: string | undefined;
   let lastTime = '';
   let i = -1;
@@ -232,6 +254,13 @@ async function checkLines(
       report.case = e.case;
       if (e.action !== 'case-open') bad('the first entry is not case-open', e.seq);
       prev = genesisHash(e.case);
+      try {
+        anchoring = SignerAnchoring.forCase(dir, (e.details as { trust?: TrustRecord }).trust, o.trust, o.crls);
+        if (anchoring) report.anchors = anchoring.used;
+      } catch (err) {
+        if (!isCustosError(err) || (err.code !== 'LEDGER_INVALID' && err.code !== 'CERT_INVALID' && err.code !== 'INVALID_INPUT')) throw err;
+        bad(`the trust anchors cannot be used: ${err.message}`, e.seq);
+      }
     } else if (e.case !== report.case) {
       bad(`belongs to case '${e.case}', not '${report.case}'`, e.seq);
     }
@@ -267,6 +296,19 @@ async function checkLines(
     if (at < cert.notBefore || at > cert.notAfter) {
       bad(`certificate of ${e.actor.name} was not valid at ${e.time.utc} (valid ${cert.notBefore} to ${cert.notAfter})`, e.seq);
       break;
+    }
+    if (anchoring) {
+      let v: ReturnType<SignerAnchoring['check']>;
+      try {
+        v = anchoring.check(e.sig.cert, cert.pem, new Date(e.time.utc));
+      } catch (err) {
+        if (!isCustosError(err)) throw err;
+        v = { ok: false, reason: err.message };
+      }
+      if (!v.ok) {
+        bad(`${e.actor.name} is not vouched for by the case's trust anchors at ${e.time.utc}: ${v.reason}`, e.seq);
+        break;
+      }
     }
     if (e.time.utc < lastTime) {
       bad(`time ${e.time.utc} is earlier than the previous entry's ${lastTime}`, e.seq);
@@ -328,7 +370,7 @@ function loadCertFacts(dir: string, fp: string): CertFacts | string {
     const d = describeCert(pem, p);
     if (d.fingerprint !== fp) return `certificate file ${p} holds the certificate ${d.fingerprint.slice(0, 16)}…, not the one its name says`;
     const key = certPublicKey(pem);
-    return { key, spki: key.export({ type: 'spki', format: 'pem' }) as string, name: d.name, notBefore: d.notBefore, notAfter: d.notAfter };
+    return { key, pem, spki: key.export({ type: 'spki', format: 'pem' }) as string, name: d.name, notBefore: d.notBefore, notAfter: d.notAfter };
   } catch (err) {
     return `certificate file ${p} cannot be used: ${isCustosError(err) ? err.message : (err as Error).message}`;
   }

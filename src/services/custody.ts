@@ -94,9 +94,9 @@ export async function ledgerShow(o: { caseDir: string }): Promise<LedgerTimeline
  * file from ledger head --out) that the ledger still holds that head. Outcome 'mismatch' when it
  * fails verification, 'torn' when only its last line is incomplete.
  */
-export async function ledgerVerify(o: { caseDir: string; expectHead?: string; checkpoints?: string[]; tsaCerts?: string[] }): Promise<LedgerReport & { outcome: Outcome }> {
+export async function ledgerVerify(o: { caseDir: string; expectHead?: string; checkpoints?: string[]; tsaCerts?: string[]; trust?: string[]; crls?: string[] }): Promise<LedgerReport & { outcome: Outcome }> {
   const tsaCerts = o.tsaCerts?.flatMap((p) => readCertificates(p, 'TSA certificate').map((x) => x.pem));
-  const r = await verifyLedger(o.caseDir, { expectHead: o.expectHead ? expectedHead(o.expectHead) : undefined, checkpoints: o.checkpoints, tsaCerts });
+  const r = await verifyLedger(o.caseDir, { expectHead: o.expectHead ? expectedHead(o.expectHead) : undefined, checkpoints: o.checkpoints, tsaCerts, trust: o.trust, crls: o.crls });
   return { ...r, outcome: r.verdict === 'invalid' ? 'mismatch' : r.torn ? 'torn' : 'ok' };
 }
 
