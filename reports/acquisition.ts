@@ -8,6 +8,7 @@ import type { AcquisitionManifest, AcquisitionSession, VerificationCheck } from 
 import { assertSchema } from '../src/schema';
 import { toolInfo } from '../src/tool';
 import { badSectorMap, rateChart } from './charts';
+import { ledgerProofFor } from './ledger-proof';
 import {
   banner,
   capped,
@@ -50,6 +51,8 @@ export interface ReportOptions {
    * default: the clock.
    */
   now?: Date;
+  /** The case folder whose ledger recorded the subject: the report then shows and embeds the entry's checkpoint and proof. */
+  caseDir?: string;
 }
 
 /** A command-line argument as a POSIX shell would need it, so that the printed line is unambiguous. */
@@ -268,8 +271,15 @@ export async function acquisitionReport(manifestPath: string, o: ReportOptions =
   rateChart(doc, m.rateSamples, m.time.durationSeconds, 'Read rate over time');
   badSectorMap(doc, m.source.sizeBytes, m.source.logicalSectorSize, m.readErrors, 'Unreadable sectors across the source');
 
+  const manifestSha256 = sha256Hex(manifestBytes);
+  const proof = o.caseDir ? ledgerProofFor(o.caseDir, (d, action) => action === 'acquire-complete' && (d.manifest as { sha256?: unknown } | undefined)?.sha256 === manifestSha256) : undefined;
+  if (proof) {
+    heading(doc, 'In the chain of custody');
+    keyValues(doc, proof.facts);
+  }
+
   heading(doc, 'Embedded records');
-  const embedded: { name: string; data: Uint8Array; type: string }[] = [{ name: basename(manifestPath), data: manifestBytes, type: 'application/json' }];
+  const embedded: { name: string; data: Uint8Array; type: string }[] = [{ name: basename(manifestPath), data: manifestBytes, type: 'application/json' }, ...(proof?.embedded ?? [])];
   const windows = m.hashWindows ? hashWindowsFile(manifestPath, m.hashWindows) : undefined;
   if (windows?.data) embedded.push({ name: m.hashWindows!.file, data: windows.data, type: 'application/json' });
   embedRecords(doc, embedded, at, sha256Hex);

@@ -1,7 +1,10 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { tokenPathOf } from '../src/custody/anchors';
+import { CHECKPOINTS_DIR, ledgerTree } from '../src/custody/checkpoint-store';
 import { sha256Hex } from '../src/custody/canonical';
 import type { Signer } from '../src/custody/identity';
-import { CERTS_DIR, entryHash, LEDGER_FILE, type LedgerEntry, readEntries, type SignedHead, signHead, verifyLedger } from '../src/custody';
+import { CERTS_DIR, entryHash, LEDGER_FILE, type LedgerEntry, type LedgerReport, readEntries, type SignedHead, signHead, verifyLedger } from '../src/custody';
 import { isCustosError } from '../src/errors';
 import { readBoundedFile } from '../src/fsutil';
 import { toolInfo } from '../src/tool';
@@ -119,6 +122,8 @@ export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions
     ['Ledger head', report.head ? `seq ${report.head.seq}` : '—'],
     ['Head SHA-256', report.head ? hash(report.head.hash) : '—'],
     ['Head signed by', head ? `${head.signer.name} at ${head.at}` : failed ? 'not signed: the ledger does not verify' : 'not signed: no identity was given to the report'],
+    ['Signers vouched for by', report.anchors ? report.anchors.anchors.map((a) => a.subject ?? `pinned certificate ${a.fingerprint.slice(0, 16)}…`).join('; ') : 'nobody: integrity only, signers not anchored', report.anchors ? undefined : COLORS.warn],
+    ['Checkpoints', report.checkpoints?.length ? `${report.checkpoints.length} checked; ${(report.timestamps ?? []).filter((t) => !t.problem).length} timestamped` : 'none'],
   ]);
 
   heading(doc, 'Timeline');
@@ -192,9 +197,11 @@ export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions
   heading(doc, 'Verification of the whole ledger');
   keyValues(doc, [
     ['Verdict', failed ? 'INVALID' : report.verdict === 'open-transfers' ? 'intact, with open transfers' : 'intact'],
-    ['Checked', 'schema of every entry, sequence numbers, the SHA-256 chain (prev), every RSA signature against the certificate kept in the case folder, that each signer is the named actor, certificate validity at the entry time, timestamps never going backwards, transfers accepted by their recipient'],
+    ['Checked', 'schema of every entry, sequence numbers, the SHA-256 chain (prev), every RSA signature against the certificate kept in the case folder, that each signer is the named actor, certificate validity at the entry time, timestamps never going backwards, transfers accepted by their recipient; where the case names them, each signer\'s certificate chain to its trust anchors and revocation at the entry\'s time, and every checkpoint and timestamp token against the ledger'],
     ['First bad entry', firstBadText ?? (invalid ? `line ${invalid.line}: ${invalid.reason}` : 'none')],
   ]);
+
+  anchorsSection(doc, report);
 
   heading(doc, 'Signed ledger head');
   paragraph(doc, 'Keep this page: if entries are later cut off the end of the ledger, custos ledger verify --expect-head with this hash reports it, as does verify.sh from custos ledger export.', { size: 9 });
@@ -229,6 +236,7 @@ export async function custodyReportWithVerdict(caseDir: string, o: ReportOptions
     }
   }
   if (head) embedded.push({ name: 'ledger-head.json', data: Buffer.from(`${JSON.stringify(head, null, 2)}\n`), type: 'application/json' });
+  embedded.push(...latestCheckpoint(caseDir, report));
   embedRecords(doc, embedded, at, sha256Hex);
   for (const n of notes.slice(0, 20)) paragraph(doc, n, { size: 9, color: COLORS.bad });
   finishPages(doc, meta);
@@ -302,4 +310,70 @@ function describe(e: LedgerEntry): Value[] {
     default:
       return [''];
   }
+}
+
+/**
+ * Who vouches for the signers (the case's trust anchors) and the checkpoints and timestamps the
+ * ledger was checked against, each with its verdict.
+ */
+function anchorsSection(doc: PDFKit.PDFDocument, report: LedgerReport): void {
+  heading(doc, 'Trust anchors, checkpoints and timestamps');
+  keyValues(doc, [
+    [
+      'Signers',
+      report.anchors
+        ? `every signer's certificate chains to ${report.anchors.anchors.map((a) => `${a.subject ?? 'a pinned certificate'} (SHA-256 ${a.fingerprint})`).join('; ')}, valid and not revoked at each entry's time (anchors ${report.anchors.source === 'given' ? 'given by the verifier' : 'recorded when the case was opened'})`
+        : 'integrity only: the case names no trust anchor, so nothing shows who holds the signing keys',
+    ],
+  ]);
+  const checks = report.checkpoints ?? [];
+  if (checks.length === 0) {
+    paragraph(doc, 'No checkpoint of this ledger was taken (custos ledger checkpoint, ledger timestamp).', { size: 9, color: COLORS.muted });
+    return;
+  }
+  const stamps = new Map((report.timestamps ?? []).map((t) => [t.checkpoint, t]));
+  const shown = capped(checks, MAX_ROWS);
+  table(
+    doc,
+    [
+      { header: 'Checkpoint', width: 3.2 },
+      { header: 'Entries', width: 1.3, align: 'right' },
+      { header: 'Merkle root (SHA-256)', width: 4.2, mono: true },
+      { header: 'Timestamp (RFC 3161)', width: 3.3 },
+      { header: 'Verdict', width: 2.6 },
+    ],
+    shown.shown.map((c) => {
+      const t = stamps.get(c.path);
+      return [
+        basename(c.path),
+        c.size === undefined ? '—' : grouped(c.size),
+        c.root ?? '—',
+        t ? (t.problem ? `FAILS: ${t.problem}` : `${t.genTime} by ${t.tsa}`) : 'not timestamped',
+        c.problem ? `FAILS: ${c.problem}` : 'the ledger extends it',
+      ];
+    }),
+    { colorFor: (row, col) => (String(row[col]).startsWith('FAILS') ? COLORS.bad : undefined) },
+  );
+  moreNote(doc, shown.more, 'checkpoints', 'case folder');
+}
+
+/** The latest checkpoint kept in the case, its timestamp token, and the RFC 9162 proof that this ledger extends it, for embedding. */
+function latestCheckpoint(caseDir: string, report: LedgerReport): { name: string; data: Uint8Array; type: string }[] {
+  const last = [...(report.checkpoints ?? [])].filter((c) => !c.problem && c.size !== undefined && c.path.startsWith(join(caseDir, CHECKPOINTS_DIR))).pop();
+  if (!last || !report.head) return [];
+  const out = [{ name: `${CHECKPOINTS_DIR}/${basename(last.path)}`, data: readBoundedFile(last.path, 'checkpoint', 1024 * 1024), type: 'text/plain' }];
+  const token = tokenPathOf(last.path);
+  if (existsSync(token)) out.push({ name: `${CHECKPOINTS_DIR}/${basename(token)}`, data: readBoundedFile(token, 'timestamp token', 1024 * 1024), type: 'application/timestamp-reply' });
+  const { tree } = ledgerTree(caseDir);
+  const size = Math.min(tree.size, report.entries);
+  const proof = {
+    about: 'RFC 9162 consistency proof: the ledger of treeSize entries this report covers extends the checkpoint of checkpointSize entries',
+    checkpointSize: last.size,
+    checkpointRoot: tree.root(last.size!).toString('hex'),
+    treeSize: size,
+    root: tree.root(size).toString('hex'),
+    proof: tree.consistencyProof(last.size!, size).map((h) => h.toString('hex')),
+  };
+  out.push({ name: 'checkpoint-proof.json', data: Buffer.from(`${JSON.stringify(proof, null, 2)}\n`), type: 'application/json' });
+  return out;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The end-to-end demo on the bundled sample (npm run demo builds first, then runs this):
 # an examiner identity and a case, acquisition of the sample evidence with its case description,
-# conversion between formats, verification, the signed chain of custody, PDF reports, and every figure checked with tools
-# nobody here wrote (coreutils, openssl, qpdf, pdftotext).
+# conversion between formats, verification, the signed chain of custody anchored by a lab CA, Merkle
+# checkpoints and RFC 3161 timestamps, PDF reports, and every figure checked with tools nobody here
+# wrote (coreutils, openssl, qpdf, pdftotext).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 custos() { node bin/run.js "$@"; }
@@ -10,10 +11,26 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/custos-demo-XXXXXX")
 case_dir="$work/case-2026-0314"
 # A throwaway identity for the demo; real examiners type their passphrase at the prompt.
 export CUSTOS_HOME="$work/home" CUSTOS_PASSPHRASE="demo passphrase, not for real cases" CUSTOS_CASE_DIR="$case_dir"
+export CUSTOS_CA_PASSPHRASE="demo CA passphrase, not for real cases"
 
-echo "== 1. An examiner identity (RSA-3072, self-signed X.509) and a case with a signed custody ledger"
-custos identity create --name "Alex Morgan" --role "forensic examiner" --organization "Harbour Police Digital Forensics Unit"
-custos case init "$case_dir" --case 2026-0314-HARBOUR --description "USB stick seized at the harbour office" --purpose "warrant 26-WR-0419"
+# A local timestamp authority for the demo (there is no network): openssl ts -reply behind the
+# test responder, on 127.0.0.1, stopped when the demo ends. A lab names its real TSA instead.
+tsa_dir="$work/tsa"
+tsa_conf=$(node -r ts-node/register/transpile-only -e "process.stdout.write(require('./test/tsa/tsa').makeTestPki(process.argv[1]))" "$tsa_dir")
+mkfifo "$work/tsa.in"
+node test/tsa/server.js "$tsa_conf" < "$work/tsa.in" > "$work/tsa.out" &
+tsa_pid=$!
+exec 3> "$work/tsa.in"
+trap 'exec 3>&-; kill "$tsa_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q '^listening ' "$work/tsa.out" && break; sleep 0.1; done
+tsa_url="http://127.0.0.1:$(sed -n 's/^listening //p' "$work/tsa.out")/tsa/tsa_rsa"
+
+echo "== 1. A lab CA (kept offline), an examiner it vouches for, and a case that trusts it and a TSA"
+custos ca init "$work/lab-ca" --name "Harbour Lab CA" --organization "Harbour Police Digital Forensics Unit"
+custos identity create --name "Alex Morgan" --role "forensic examiner" --organization "Harbour Police Digital Forensics Unit" --ca "$work/lab-ca"
+openssl verify -CAfile "$work/lab-ca/ca-cert.pem" "$CUSTOS_HOME"/identities/*/cert.pem
+custos case init "$case_dir" --case 2026-0314-HARBOUR --description "USB stick seized at the harbour office" --purpose "warrant 26-WR-0419" \
+  --trust "$work/lab-ca/ca-cert.pem" --tsa "$tsa_url" --tsa-cert "$tsa_dir/root.pem"
 
 echo
 echo "== 2. What is the source?  custos info samples/fat-disk.img"
@@ -60,7 +77,13 @@ echo
 echo "== 5. The chain of custody"
 custos ledger note "Sealed in evidence bag A1234567, moved to locker 4" --evidence EV-0001
 custos ledger show
-custos ledger verify
+custos ledger checkpoint
+cp "$(ls "$case_dir"/checkpoints/checkpoint-*.txt | tail -1)" "$work/kept-elsewhere.checkpoint"
+custos ledger verify --checkpoint "$work/kept-elsewhere.checkpoint"
+echo "-- the acquisition's timestamp token, checked by openssl ts alone:"
+first_cp=$(ls "$case_dir"/checkpoints/checkpoint-*.tsr | head -1)
+openssl ts -verify -data "${first_cp%.tsr}.txt" -in "$first_cp" -token_in -CAfile "$tsa_dir/root.pem" 2>&1 | grep -v '^Using configuration'
+custos ledger prove --inclusion 2
 custos ledger export --openssl "$work/ledger-export"
 echo "-- checked again with openssl and sha256sum only:"
 sh "$work/ledger-export/verify.sh"

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CustosError, isCustosError } from '../errors';
 import { ensureDir, readBoundedFile, writeNewFile } from '../fsutil';
 import { caseOrigin, checkpointBody, examinerNoteKey, examinerNoteSigner, MAX_NOTE_BYTES, type NoteKey, openCheckpoint, signNote } from './checkpoint';
-import type { Signer } from './identity';
+import { describeCert, type Signer } from './identity';
 import { leafHash, MerkleTree } from './merkle';
 import { CERTS_DIR, ledgerLines, ledgerPath } from './storage';
 
@@ -76,14 +76,15 @@ export function storedCheckpoints(dir: string): string[] {
     .map((n) => join(d, n));
 }
 
-/** The note keys of every certificate kept in the case (the examiners who signed its entries). */
-export function caseNoteKeys(dir: string): NoteKey[] {
+/** The note keys of every certificate kept in the case (the examiners who signed its entries), with the name of each key's holder. */
+export function caseNoteKeys(dir: string): (NoteKey & { holder: string })[] {
   const d = join(dir, CERTS_DIR);
   if (!existsSync(d)) return [];
-  const keys: NoteKey[] = [];
+  const keys: (NoteKey & { holder: string })[] = [];
   for (const n of readdirSync(d).filter((f) => /^[0-9a-f]{64}\.pem$/.test(f)).slice(0, 1000)) {
     try {
-      keys.push(examinerNoteKey(readBoundedFile(join(d, n), 'certificate', 1024 * 1024).toString('utf8'), join(d, n)));
+      const pem = readBoundedFile(join(d, n), 'certificate', 1024 * 1024).toString('utf8');
+      keys.push({ ...examinerNoteKey(pem, join(d, n)), holder: describeCert(pem, join(d, n)).name });
     } catch {
       // a damaged certificate is reported by the verification of the entries it signed
     }
@@ -106,7 +107,7 @@ export interface CheckpointCheck {
  * no more entries than the ledger has, and with the root of the ledger's first `size` entries
  * (RFC 9162 §2.1.2) — so the ledger is that checkpoint's ledger, extended and not rewritten.
  */
-export function checkCheckpoint(path: string, tree: MerkleTree, caseId: string, keys: readonly NoteKey[]): CheckpointCheck {
+export function checkCheckpoint(path: string, tree: MerkleTree, caseId: string, keys: readonly (NoteKey & { holder?: string })[]): CheckpointCheck {
   let opened: ReturnType<typeof openCheckpoint>;
   try {
     opened = openCheckpoint(readBoundedFile(path, 'checkpoint', MAX_NOTE_BYTES + 1), keys, caseOrigin(caseId));
@@ -115,7 +116,9 @@ export function checkCheckpoint(path: string, tree: MerkleTree, caseId: string, 
     return { path, problem: err.message.replace(/^checkpoint: /, '') };
   }
   const { checkpoint, verifiedBy } = opened;
-  const facts = { path, size: checkpoint.size, root: checkpoint.root.toString('hex'), verifiedBy };
+  // Signers by name where the case knows them (the key name is a certificate fingerprint prefix).
+  const named = verifiedBy.map((k) => keys.find((x) => x.name === k)?.holder ?? k);
+  const facts = { path, size: checkpoint.size, root: checkpoint.root.toString('hex'), verifiedBy: named };
   if (checkpoint.size > tree.size) {
     return { ...facts, problem: `it covers ${checkpoint.size} entries, the ledger has ${tree.size}: entries were cut off the end` };
   }

@@ -167,10 +167,12 @@ export function createIdentity(o: CreateIdentityOptions, ca?: IssuingCa): Identi
   cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = now;
   cert.validity.notAfter = new Date(now.getTime() + (o.days ?? 3 * 365) * 86_400_000);
+  // UTF8String (RFC 5280 §4.1.2.6): forge would otherwise write the bytes of a non-ASCII name as a PrintableString.
+  const utf8 = (value: string) => ({ value, valueTagClass: forge.asn1.Type.UTF8 as number });
   const attrs: forge.pki.CertificateField[] = [
-    { name: 'commonName', value: o.name },
-    { type: '2.5.4.12', value: o.role },
-    ...(o.organization ? [{ name: 'organizationName', value: o.organization }] : []),
+    { name: 'commonName', ...utf8(o.name) },
+    { type: '2.5.4.12', ...utf8(o.role) },
+    ...(o.organization ? [{ name: 'organizationName', ...utf8(o.organization) }] : []),
     ...(o.email ? [{ name: 'emailAddress', value: o.email }] : []),
   ];
   cert.setSubject(attrs);

@@ -25,7 +25,7 @@ const clock = () => new Date();
 /** The PDF acquisition report of a manifest. */
 export async function reportAcquisition(manifest: string, t: ReportTarget, c?: Custody): Promise<WrittenReport> {
   const now = generationTime(t.env ?? process.env, clock);
-  const w = writeReport('acquisition', t.out, await acquisitionReport(manifest, { now }), t.force);
+  const w = writeReport('acquisition', t.out, await acquisitionReport(manifest, { now, caseDir: c?.caseDir }), t.force);
   if (c) await record(c, { action: 'report-export', details: { ...w, source: manifest } });
   return w;
 }

@@ -9,9 +9,12 @@
  * 2. Builds a ledger of --verify entries (the chain is computed in order; the signatures, which
  *    do not feed the chain, are made on every core), cached under --dir, then times a full
  *    verifyLedger (schema, chain, every signature, certificates, time, transfers).
+ * 3. The same with trust: signed by an examiner the lab CA issued, the case trusting that CA (and a
+ *    CRL), with a signed checkpoint of the whole ledger — verifyLedger then also checks every
+ *    signer's chain at its entries' times and the checkpoint against the ledger's Merkle tree.
  */
 import { availableParallelism } from 'node:os';
-import { existsSync, mkdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createIdentity, loadSigner } from '../../src/custody/identity';
@@ -19,6 +22,9 @@ import { appendEntry, entryBytes, entryHash, genesisHash, initCase, type LedgerE
 import { systemEnvironment } from '../../src/host';
 import { toolInfo } from '../../src/tool';
 import { custodyReport } from '../../reports/custody';
+import { initCa, writeCrl } from '../../src/custody/ca';
+import { writeCheckpoint } from '../../src/custody/checkpoint-store';
+import { prepareTrust, type TrustRecord } from '../../src/custody/trust';
 
 const PASS = 'bench passphrase';
 
@@ -58,12 +64,32 @@ async function main(): Promise<void> {
   const r = await verifyLedger(bigDir);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(`verify: ${r.entries} entries in ${secs.toFixed(2)} s (${(r.entries / secs).toFixed(0)} entries/s, verdict ${r.verdict}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`);
+
+  // 3. With anchors, a CRL and a checkpoint.
+  const caDir = join(base, 'custos-bench-ca');
+  const caHome = join(base, 'custos-bench-home-ca');
+  if (!existsSync(caDir)) initCa({ dir: caDir, name: 'Bench Lab CA', passphrase: PASS, now: new Date(Date.now() - 86_400_000) });
+  if (!existsSync(caHome)) createIdentity({ name: 'Bench Examiner', role: 'examiner', passphrase: PASS, home: caHome, days: 3650 }, { dir: caDir, passphrase: PASS });
+  const anchoredDir = join(base, `custos-bench-ledger-anchored-${verifyCount}`);
+  if (!existsSync(join(anchoredDir, 'done'))) {
+    const caPem = readFileSync(join(caDir, 'ca-cert.pem'), 'utf8');
+    const trust = prepareTrust({ anchors: [join(caDir, 'ca-cert.pem')] });
+    await buildLedger(anchoredDir, verifyCount, caHome, trust.record);
+    writeFileSync(join(anchoredDir, 'trust', `${trust.files[0]!.fingerprint}.pem`), caPem);
+    writeFileSync(join(anchoredDir, 'trust', 'lab.crl.pem'), writeCrl({ caDir, passphrase: PASS }));
+    writeCheckpoint(anchoredDir, 'BENCH-VERIFY', [loadSigner(caHome, undefined, PASS)]);
+  }
+  t0 = process.hrtime.bigint();
+  const a = await verifyLedger(anchoredDir);
+  const asecs = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`verify, anchored: ${a.entries} entries, ${a.checkpoints?.length ?? 0} checkpoint, signers checked against ${a.anchors?.anchors.length ?? 0} CA and its CRL, in ${asecs.toFixed(2)} s (verdict ${a.verdict}${a.firstBad ? `: ${a.firstBad.reason}` : ''})`);
 }
 
 /** A valid ledger of `count` entries: unsigned chain in order, signatures in parallel workers. */
-async function buildLedger(dir: string, count: number, home: string): Promise<void> {
+async function buildLedger(dir: string, count: number, home: string, trust?: TrustRecord): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'certs'), { recursive: true });
+  mkdirSync(join(dir, 'trust'), { recursive: true });
   const signer = loadSigner(home, undefined, PASS);
   writeFileSync(join(dir, 'certs', `${signer.identity.fingerprint}.pem`), signer.certPem);
   process.stderr.write(`bench: building a ${count}-entry ledger in ${dir} (cached for later runs)\n`);
@@ -84,7 +110,7 @@ async function buildLedger(dir: string, count: number, home: string): Promise<vo
       host: env.host(),
       tool: toolInfo(),
       commandLine: ['custos', 'ledger', 'note'],
-      details: { text: `entry ${i}` },
+      details: i === 0 && trust ? { trust } : { text: `entry ${i}` },
       prev,
     };
     prev = entryHash(e);

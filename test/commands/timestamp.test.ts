@@ -104,3 +104,25 @@ test('ledger timestamp without a TSA: a usage error naming what to give', () => 
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/^custos: error: no timestamp authority: the case .* names none\. Give --tsa URL --tsa-cert PEM/);
 });
+
+test('the acquisition report, made in the case, shows the entry, the checkpoint covering it and its timestamp, and embeds the inclusion proof', () => {
+  const out = join(tmp.dir, 'acquisition.pdf');
+  const r = cli(['report', 'acquisition', join(caseDir, 'ev.manifest.json'), '--out', out]);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const text = spawnSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' }).stdout;
+  expect(text).toContain('In the chain of custody');
+  expect(text).toMatch(/Ledger entry\s+#2 of case C-TSA/);
+  expect(text).toMatch(/Timestamp \(RFC 3161\)\s+20\d\d-\d\d-\d\dT[\d:.]+Z by /);
+  const proof = JSON.parse(spawnSync('qpdf', ['--show-attachment=ledger-inclusion-proof.json', out], { encoding: 'utf8' }).stdout) as { seq: number; treeSize: number; root: string; leafHash: string; proof: string[] };
+  expect(proof.seq).toBe(2);
+  // Recomputed by the independent RFC 9162 implementation from the ledger's lines.
+  const lines = readFileSync(join(caseDir, 'custody.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, proof.treeSize);
+  const ref = spawnSync('python3', [join(__dirname, '..', 'fixtures', 'merkle', 'rfc9162_reference.py')], {
+    input: JSON.stringify({ leaves: lines.map((l) => Buffer.from(l).toString('hex')), roots: [proof.treeSize], paths: [[2, proof.treeSize]], proofs: [] }),
+    encoding: 'utf8',
+  });
+  const want = JSON.parse(ref.stdout) as { leafHashes: string[]; roots: string[]; paths: string[][] };
+  expect(proof).toMatchObject({ leafHash: want.leafHashes[2], root: want.roots[0], proof: want.paths[0] });
+  expect(spawnSync('qpdf', ['--list-attachments', out], { encoding: 'utf8' }).stdout).toMatch(/checkpoints\/checkpoint-\d{10}\.tsr/);
+});

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEntries, appendEntry } from '../../src/custody';
+import { writeCheckpoint } from '../../src/custody/checkpoint-store';
 import { fixedEnvironment, makeTempDir, runCli } from '../helpers';
 import { makeCase, pageCount, PDF_TOOLS, runCliBounded, SKIP_MESSAGE, type TestCase, text } from './support';
 
@@ -105,5 +106,42 @@ d('custody report', () => {
     const t = text(out).replace(/\s+/g, ' ');
     expect(t).toContain('characters; full text in the embedded record)');
     expect(t).toContain('LEDGER VERIFICATION FAILED');
+  });
+});
+
+d('custody report with checkpoints', () => {
+  test('the section names the anchors (none here: integrity only) and each checkpoint; the latest is embedded with the RFC 9162 proof that the ledger extends it', async () => {
+    const dir = join(tmp.dir, 'with-checkpoint');
+    spawnSync('cp', ['-r', c.caseDir, dir]);
+    const cp = writeCheckpoint(dir, readEntries(dir).entries[0]!.case, [c.signer]);
+    await appendEntry(dir, { action: 'note', details: { text: 'after the checkpoint' } }, c.signer);
+    const out = join(tmp.dir, 'custody-checkpoint.pdf');
+    const r = runCli(['report', 'custody', '--case-dir', dir, '--out', out], { env: { ...c.env, ...EPOCH } });
+    expect(r.status).toBe(0);
+    const t = text(out);
+    expect(t).toContain('Trust anchors, checkpoints and timestamps');
+    expect(t).toContain('integrity only: the case names no trust anchor');
+    // The root, wrapped at whole hash groups in its column.
+    expect(t.replace(/\s+/g, '')).toContain(cp.root.slice(0, 16));
+    expect(t).toContain('the ledger extends');
+    const names = spawnSync('qpdf', ['--list-attachments', out], { encoding: 'utf8' }).stdout;
+    expect(names).toContain(`checkpoints/${cp.path.split('/').pop()}`);
+    expect(names).toContain('checkpoint-proof.json');
+    const proofFile = join(tmp.dir, 'checkpoint-proof.json');
+    expect(spawnSync('qpdf', [`--show-attachment=checkpoint-proof.json`, out], { encoding: 'utf8' }).status).toBe(0);
+    writeFileSync(proofFile, spawnSync('qpdf', [`--show-attachment=checkpoint-proof.json`, out]).stdout);
+    const proof = JSON.parse(readFileSync(proofFile, 'utf8')) as { checkpointSize: number; checkpointRoot: string; treeSize: number; root: string; proof: string[] };
+    // The proof, recomputed by the independent RFC 9162 implementation from the ledger's lines.
+    // The report covers the ledger as it was; its own report-export entry came after it.
+    const all = readFileSync(join(dir, 'custody.jsonl'), 'utf8').split('\n').filter(Boolean);
+    expect(JSON.parse(all.at(-1)!).action).toBe('report-export');
+    const lines = all.slice(0, -1);
+    const ref = spawnSync('python3', [join(__dirname, '..', 'fixtures', 'merkle', 'rfc9162_reference.py')], {
+      input: JSON.stringify({ leaves: lines.map((l) => Buffer.from(l).toString('hex')), roots: [cp.size, lines.length], paths: [], proofs: [[cp.size, lines.length]] }),
+      encoding: 'utf8',
+    });
+    const want = JSON.parse(ref.stdout) as { roots: string[]; proofs: string[][] };
+    expect(proof).toEqual({ about: expect.any(String), checkpointSize: cp.size, checkpointRoot: want.roots[0], treeSize: lines.length, root: want.roots[1], proof: want.proofs[0] });
+    expect(proof.checkpointRoot).toBe(cp.root);
   });
 });

@@ -103,3 +103,15 @@ test('create with a lab CA: the certificate is issued by it; a wrong CA passphra
   expect(tool('openssl', ['dgst', '-sha256', '-verify', join(tmp.dir, 'ana.pub'), '-signature', join(tmp.dir, 'ana.sig'), join(tmp.dir, 'ana.msg')])).toContain('Verified OK');
   expect(verifyChain({ certPem: signer.certPem, anchors: [ca.certPem], at: new Date() })).toEqual({ ok: true, anchor: ca.fingerprint });
 });
+
+test('a name outside ASCII is written as UTF8String: openssl shows it as typed, custos reads it back, and a ledger signer matches it', () => {
+  const home = join(tmp.dir, 'h-utf8');
+  const r = createIdentity({ name: 'José Müller', role: 'Sachverständiger', organization: 'Labor Süd', passphrase: PASS, home });
+  expect(r).toMatchObject({ name: 'José Müller', role: 'Sachverständiger', organization: 'Labor Süd' });
+  const cert = join(findIdentity(home).dir, 'cert.pem');
+  expect(tool('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'utf8,sep_comma_plus,-esc_msb']).trim()).toBe('subject=CN=José Müller,title=Sachverständiger,O=Labor Süd');
+  const parsed = tool('openssl', ['asn1parse', '-in', cert]);
+  expect(parsed).toMatch(/UTF8STRING\s+:José Müller/);
+  expect(parsed).not.toMatch(/PRINTABLESTRING\s+:Jos/);
+  expect(loadSigner(home, 'José Müller', PASS).identity.name).toBe('José Müller');
+});

@@ -88,7 +88,7 @@ describe('prepareTrust', () => {
 });
 
 describe('a case opened with trust', () => {
-  test('the case-open entry names the anchors and the TSA; the certificates are in CASE/trust/; the ledger verifies; the files are protected', async () => {
+  test('the case-open entry names the anchors and the TSA; the certificates are in CASE/trust/; a signer the anchors do not vouch for fails, a pinned one verifies; the files are protected', async () => {
     const dir = join(fx.tmp.dir, 'case-trust');
     const trust = prepareTrust({ anchors: [caPem], tsaUrl: 'http://127.0.0.1:3180/tsa', tsaCerts: [tsaPem] });
     const e = await initCase(dir, { caseId: 'C-TRUST', trust }, fx.signers['Alex Morgan'], fixedEnvironment('2026-03-14T09:00:00Z'));
@@ -99,7 +99,13 @@ describe('a case opened with trust', () => {
       expect(readFileSync(kept, 'utf8')).toBe(readFileSync(c, 'utf8'));
       expect(trustCertificate(dir, opensslFingerprint(c))).toBe(readFileSync(c, 'utf8'));
     }
-    expect(await verifyLedger(dir)).toMatchObject({ verdict: 'ok', entries: 1 });
+    // Alex's certificate is self-signed, not issued by that CA: the case's own anchors refuse him.
+    const r = await verifyLedger(dir);
+    expect(r).toMatchObject({ verdict: 'invalid', anchors: { source: 'case' }, firstBad: { line: 1, seq: 0, reason: expect.stringMatching(/^Alex Morgan is not vouched for by the case's trust anchors at .*self-signed and not a pinned trust anchor/) } });
+    // Pinned by fingerprint, he is.
+    const pinned = join(fx.tmp.dir, 'case-pinned');
+    await initCase(pinned, { caseId: 'C-PIN', trust: prepareTrust({ anchors: [`sha256:${fx.signers['Alex Morgan'].identity.fingerprint}`] }) }, fx.signers['Alex Morgan'], fixedEnvironment('2026-03-14T09:00:00Z'));
+    expect(await verifyLedger(pinned)).toMatchObject({ verdict: 'ok', entries: 1, anchors: { source: 'case', anchors: [{ fingerprint: fx.signers['Alex Morgan'].identity.fingerprint, pinned: true }] } });
     try {
       protectCaseRecords(dir);
       expect(() => assertWritable(join(dir, TRUST_DIR, `${opensslFingerprint(caPem)}.pem`))).toThrow(expect.objectContaining({ code: 'UNSAFE_OUTPUT' }));
