@@ -7,7 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { CustosError, isCustosError } from '../errors';
 import { readBoundedFile, writeNewFile } from '../fsutil';
+import { caseNoteKeys, checkCheckpoint, ledgerTree, storedCheckpoints } from './checkpoint-store';
 import { ledgerLines, ledgerPath } from './storage';
+import type { LedgerReport } from './verify';
 import { requestTimestamp, type TimestampInfo, verifyTimestamp } from './timestamp';
 import { MAX_TOKEN_BYTES } from './timestamp/cms';
 import { type TrustRecord, trustCertificate } from './trust';
@@ -92,4 +94,36 @@ export function checkTimestamps(checkpoints: readonly string[], trusted: string[
     }
   }
   return out;
+}
+
+/**
+ * Checks the checkpoints given and those kept in the case against the ledger's Merkle tree: a
+ * ledger rewritten or cut short since any of them was signed is invalid (RFC 9162 §2.1.2).
+ */
+export function withCheckpoints(dir: string, report: LedgerReport, given: readonly string[], tsaCerts?: string[]): LedgerReport {
+  const paths = [...new Set([...given, ...storedCheckpoints(dir)])];
+  if (paths.length === 0 || !report.case) return report;
+  const { tree } = ledgerTree(dir);
+  const keys = caseNoteKeys(dir);
+  report.checkpoints = paths.map((p) => checkCheckpoint(p, tree, report.case!, keys));
+  const fail = (line: number, reason: string) => {
+    if (report.firstBad) return;
+    report.firstBad = { line, reason };
+    report.verdict = 'invalid';
+  };
+  const failed = report.checkpoints.find((c) => c.problem);
+  if (failed) fail((failed.size ?? 0) + 1, `checkpoint ${failed.path}: ${failed.problem}`);
+  // Tokens are checked against the TSA certificates given, else those the case was opened with.
+  let trusted: string[];
+  try {
+    trusted = tsaCerts ?? caseTsaCertificates(dir);
+  } catch (err) {
+    if (!isCustosError(err)) throw err;
+    fail(1, err.message);
+    return report;
+  }
+  report.timestamps = checkTimestamps(paths.filter((p) => !report.checkpoints!.find((c) => c.path === p)?.problem), trusted);
+  const badToken = report.timestamps.find((t) => t.problem);
+  if (badToken) fail(1, `timestamp ${badToken.token}: ${badToken.problem}`);
+  return report;
 }

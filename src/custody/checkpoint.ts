@@ -24,6 +24,10 @@
  *   SHA-256(key name ‖ 0x0A ‖ 0xff ‖ "custos.dev/rsa-pkcs1-sha256" ‖ DER SubjectPublicKeyInfo)[:4].
  *   `openssl dgst -sha256 -verify pub.pem -signature SIG BODY` checks one, with SIG the decoded
  *   signature less its first 4 bytes and BODY the note text.
+ *
+ * Longer than most modules (about 380 lines) on purpose: the two formats are parsed strictly, line
+ * by line, from untrusted text, and the checkpoint is only ever read inside a verified note; split
+ * apart, each half would re-check the other's bounds.
  */
 import { createPublicKey, hash as oneShotHash, type KeyObject, verify as verifySignature } from 'node:crypto';
 import { CustosBug, CustosError, printable } from '../errors';

@@ -16,8 +16,8 @@ import { entryBytes, genesisHash, type LedgerEntry, MAX_ENTRY_BYTES } from './en
 import { certPublicKey, describeCert } from './identity';
 import { type AnchorsUsed, SignerAnchoring } from './anchoring';
 import type { TrustRecord } from './trust';
-import { caseTsaCertificates, checkTimestamps, type TimestampCheck } from './anchors';
-import { type CheckpointCheck, caseNoteKeys, checkCheckpoint, ledgerTree, storedCheckpoints } from './checkpoint-store';
+import { type TimestampCheck, withCheckpoints } from './anchors';
+import type { CheckpointCheck } from './checkpoint-store';
 import { CERTS_DIR, certPath, ledgerLines, ledgerPath, ledgerSize, type LineWalk } from './storage';
 import type { SigReply, SigRequest } from './verify-worker';
 
@@ -76,38 +76,6 @@ export interface VerifyOptions {
  */
 export async function verifyLedger(dir: string, o: VerifyOptions = {}): Promise<LedgerReport> {
   return withCheckpoints(dir, await verifyEntries(dir, o), o.checkpoints ?? [], o.tsaCerts);
-}
-
-/**
- * Checks the checkpoints given and those kept in the case against the ledger's Merkle tree: a
- * ledger rewritten or cut short since any of them was signed is invalid (RFC 9162 §2.1.2).
- */
-function withCheckpoints(dir: string, report: LedgerReport, given: readonly string[], tsaCerts?: string[]): LedgerReport {
-  const paths = [...new Set([...given, ...storedCheckpoints(dir)])];
-  if (paths.length === 0 || !report.case) return report;
-  const { tree } = ledgerTree(dir);
-  const keys = caseNoteKeys(dir);
-  report.checkpoints = paths.map((p) => checkCheckpoint(p, tree, report.case!, keys));
-  const fail = (line: number, reason: string) => {
-    if (report.firstBad) return;
-    report.firstBad = { line, reason };
-    report.verdict = 'invalid';
-  };
-  const failed = report.checkpoints.find((c) => c.problem);
-  if (failed) fail((failed.size ?? 0) + 1, `checkpoint ${failed.path}: ${failed.problem}`);
-  // Tokens are checked against the TSA certificates given, else those the case was opened with.
-  let trusted: string[];
-  try {
-    trusted = tsaCerts ?? caseTsaCertificates(dir);
-  } catch (err) {
-    if (!isCustosError(err)) throw err;
-    fail(1, err.message);
-    return report;
-  }
-  report.timestamps = checkTimestamps(paths.filter((p) => !report.checkpoints!.find((c) => c.path === p)?.problem), trusted);
-  const badToken = report.timestamps.find((t) => t.problem);
-  if (badToken) fail(1, `timestamp ${badToken.token}: ${badToken.problem}`);
-  return report;
 }
 
 async function verifyEntries(dir: string, o: VerifyOptions): Promise<LedgerReport> {

@@ -8,6 +8,7 @@ import { sha256Hex } from '../custody/canonical';
 import { type WrittenCheckpoint, writeCheckpoint } from '../custody/checkpoint-store';
 import type { LedgerEntry } from '../custody/entry';
 import type { Signer } from '../custody/identity';
+import { keepCertPem } from '../custody/storage';
 import { readCertificates } from '../custody/trust';
 import { verifyLedger } from '../custody/verify';
 import { CustosError } from '../errors';
@@ -27,6 +28,8 @@ export async function checkpointCase(c: Custody, witnesses: readonly Signer[] = 
       hint: 'Run custos ledger verify to see the first bad entry.',
     });
   }
+  // Every signer's certificate is kept with the case, so the note's signatures are known keys to its verifiers.
+  for (const s of [c.signer, ...witnesses]) keepCertPem(c.caseDir, s.identity.fingerprint, s.certPem);
   const w = writeCheckpoint(c.caseDir, r.case, [c.signer, ...witnesses]);
   const entry = await record(c, { action: 'checkpoint', details: { size: w.size, root: w.root, origin: w.origin, signers: w.signers, file: w.path, sha256: sha256Hex(Buffer.from(w.note)) } });
   return { ...w, entry };
