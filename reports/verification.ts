@@ -4,6 +4,7 @@ import type { DamagedRange } from '../src/formats/types';
 import { toolInfo } from '../src/tool';
 import type { VerifyResult } from '../src/verify/verify';
 import { comparisonTable, loadManifest, MAX_ROWS, type ReportOptions } from './acquisition';
+import { ledgerProofFor } from './ledger-proof';
 import { banner, capped, COLORS, embedRecords, finishPages, grouped, heading, isoSeconds, keyValues, moreNote, newDocument, paragraph, render, type ReportMeta, space, summaryBox, table, title } from './layout';
 
 /** Who verified, and when: the verification's own record. */
@@ -130,9 +131,21 @@ export async function verificationReport(r: VerificationRecord, o: ReportOptions
     paragraph(doc, `Unreadable ranges on this re-read: ${v.source.readErrors.length === 0 ? 'none' : errs.shown.map((e) => `${e.offset}+${e.length}`).join(', ') + (errs.more > 0 ? `, … and ${grouped(errs.more)} more, all listed in the embedded verification.json` : '')}.`, { size: 9 });
   }
 
+  // The acquisition this verification checks against, as the case's ledger recorded it and a checkpoint covers it.
+  const manifestSha256 = loaded ? sha256Hex(loaded.bytes) : undefined;
+  const proof = o.caseDir && manifestSha256 ? ledgerProofFor(o.caseDir, (d, action) => action === 'acquire-complete' && (d.manifest as { sha256?: unknown } | undefined)?.sha256 === manifestSha256) : undefined;
+  if (proof) {
+    heading(doc, 'The acquisition in the chain of custody');
+    keyValues(doc, proof.facts);
+  }
+
   heading(doc, 'Embedded records');
   const result = canonicalBytes({ ...v, verifiedAt: r.at.toISOString(), verifiedBy: r.examiner });
-  const embedded = [{ name: 'verification.json', data: result, type: 'application/json' }, ...(loaded ? [{ name: basename(v.manifest!), data: loaded.bytes, type: 'application/json' }] : [])];
+  const embedded = [
+    { name: 'verification.json', data: result, type: 'application/json' },
+    ...(loaded ? [{ name: basename(v.manifest!), data: loaded.bytes, type: 'application/json' }] : []),
+    ...(proof?.embedded ?? []),
+  ];
   embedRecords(doc, embedded, at, sha256Hex);
   finishPages(doc, meta);
   return render(doc);

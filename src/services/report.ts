@@ -42,7 +42,7 @@ export async function reportVerification(
   const t0 = Date.now();
   const result = await verifyRecorded(target, { source: o.source, algorithms: o.algorithms }, c);
   const examiner = o.examiner ?? c?.signer.identity.name ?? systemEnvironment.host().user;
-  const pdf = await verificationReport({ result, at, examiner, durationSeconds: reproducible ? undefined : (Date.now() - t0) / 1000 }, { now: generationTime(env, clock) });
+  const pdf = await verificationReport({ result, at, examiner, durationSeconds: reproducible ? undefined : (Date.now() - t0) / 1000 }, { now: generationTime(env, clock), caseDir: c?.caseDir });
   const w = writeReport('verification', o.out, pdf, o.force);
   if (c) await record(c, { action: 'report-export', details: { ...w, source: target, verdict: result.verdict } });
   return { ...w, verdict: result.verdict, outcome: verificationOutcome(result) };

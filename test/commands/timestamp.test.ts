@@ -126,3 +126,21 @@ test('the acquisition report, made in the case, shows the entry, the checkpoint 
   expect(proof).toMatchObject({ leafHash: want.leafHashes[2], root: want.roots[0], proof: want.paths[0] });
   expect(spawnSync('qpdf', ['--list-attachments', out], { encoding: 'utf8' }).stdout).toMatch(/checkpoints\/checkpoint-\d{10}\.tsr/);
 });
+
+test('the verification report, made in the case, shows the acquisition\'s entry and checkpoint and embeds its inclusion proof', () => {
+  const out = join(tmp.dir, 'verification.pdf');
+  const r = cli(['report', 'verification', join(caseDir, 'ev.manifest.json'), '--out', out]);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  const text = spawnSync('pdftotext', ['-layout', out, '-'], { encoding: 'utf8' }).stdout;
+  expect(text).toContain('The acquisition in the chain of custody');
+  expect(text).toMatch(/Ledger entry\s+#2 of case C-TSA/);
+  const proof = JSON.parse(spawnSync('qpdf', ['--show-attachment=ledger-inclusion-proof.json', out], { encoding: 'utf8' }).stdout) as { seq: number; treeSize: number; root: string; leafHash: string; proof: string[] };
+  const lines = readFileSync(join(caseDir, 'custody.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, proof.treeSize);
+  const ref = spawnSync('python3', [join(__dirname, '..', 'fixtures', 'merkle', 'rfc9162_reference.py')], {
+    input: JSON.stringify({ leaves: lines.map((l) => Buffer.from(l).toString('hex')), roots: [proof.treeSize], paths: [[2, proof.treeSize]], proofs: [] }),
+    encoding: 'utf8',
+  });
+  const want = JSON.parse(ref.stdout) as { leafHashes: string[]; roots: string[]; paths: string[][] };
+  expect(proof).toMatchObject({ seq: 2, leafHash: want.leafHashes[2], root: want.roots[0], proof: want.paths[0] });
+});
