@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { CustosError, isCustosError } from '../errors';
 import { readBoundedFile, writeNewFile } from '../fsutil';
 import { caseNoteKeys, checkCheckpoint, ledgerTree, storedCheckpoints } from './checkpoint-store';
@@ -77,8 +78,27 @@ export interface TimestampCheck {
   problem?: string;
 }
 
-/** Checks the tokens kept beside checkpoints against the case's TSA certificates (RFC 3161 §2.4.2). */
-export function checkTimestamps(checkpoints: readonly string[], trusted: string[]): TimestampCheck[] {
+/**
+ * The nonce each token was requested with, as the case's `timestamp` entries record it (by the
+ * token's file name; a case folder may have moved since): a token is checked against the request it answered, not only against the data.
+ */
+export function recordedNonces(dir: string): Map<string, string> {
+  const nonces = new Map<string, string>();
+  if (!existsSync(ledgerPath(dir))) return nonces;
+  for (const line of ledgerLines(ledgerPath(dir))) {
+    if (!line.includes('"action":"timestamp"')) continue;
+    try {
+      const d = (JSON.parse(line) as { details?: { nonce?: unknown; token?: { file?: unknown } } }).details;
+      if (typeof d?.nonce === 'string' && /^[0-9a-f]{1,64}$/.test(d.nonce) && typeof d.token?.file === 'string') nonces.set(basename(d.token.file), d.nonce);
+    } catch {
+      // a malformed entry is reported by the verification of the entries
+    }
+  }
+  return nonces;
+}
+
+/** Checks the tokens kept beside checkpoints against the case's TSA certificates, and the nonces recorded for them (RFC 3161 §2.4.2). */
+export function checkTimestamps(checkpoints: readonly string[], trusted: string[], nonces: ReadonlyMap<string, string> = new Map()): TimestampCheck[] {
   const out: TimestampCheck[] = [];
   for (const cp of checkpoints) {
     const token = tokenPathOf(cp);
@@ -86,7 +106,8 @@ export function checkTimestamps(checkpoints: readonly string[], trusted: string[
     try {
       if (trusted.length === 0) throw new CustosError('LEDGER_INVALID', 'the case names no TSA certificate to check it against');
       const digest = createHash('sha256').update(readBoundedFile(cp, 'checkpoint', 1024 * 1024)).digest();
-      const info = verifyTimestamp(readBoundedFile(token, 'timestamp token', MAX_TOKEN_BYTES), { digest, trusted });
+      const nonce = nonces.get(basename(token));
+      const info = verifyTimestamp(readBoundedFile(token, 'timestamp token', MAX_TOKEN_BYTES), { digest, trusted, ...(nonce ? { nonce: Buffer.from(nonce.length % 2 ? `0${nonce}` : nonce, 'hex') } : {}) });
       out.push({ checkpoint: cp, token, genTime: info.genTimeIso, tsa: info.tsaName ?? info.signerSubject });
     } catch (err) {
       if (!isCustosError(err)) throw err;
@@ -122,7 +143,7 @@ export function withCheckpoints(dir: string, report: LedgerReport, given: readon
     fail(1, err.message);
     return report;
   }
-  report.timestamps = checkTimestamps(paths.filter((p) => !report.checkpoints!.find((c) => c.path === p)?.problem), trusted);
+  report.timestamps = checkTimestamps(paths.filter((p) => !report.checkpoints!.find((c) => c.path === p)?.problem), trusted, recordedNonces(dir));
   const badToken = report.timestamps.find((t) => t.problem);
   if (badToken) fail(1, `timestamp ${badToken.token}: ${badToken.problem}`);
   return report;

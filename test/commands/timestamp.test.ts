@@ -6,8 +6,10 @@
  * token that is not the checkpoint's, or that chains to another CA.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { requestTimestamp } from '../../src/custody/timestamp';
 import { makeTempDir, runCli, SAMPLE_IMAGE } from '../helpers';
 import { startTestTsa, type TestTsa } from '../tsa/tsa';
 
@@ -143,4 +145,15 @@ test('the verification report, made in the case, shows the acquisition\'s entry 
   });
   const want = JSON.parse(ref.stdout) as { leafHashes: string[]; roots: string[]; paths: string[][] };
   expect(proof).toMatchObject({ seq: 2, leafHash: want.leafHashes[2], root: want.roots[0], proof: want.paths[0] });
+});
+
+test('a genuine token for the same checkpoint but from another request (not the nonce the ledger recorded) is refused', async () => {
+  const copy = join(tmp.dir, 'other-request');
+  spawnSync('cp', ['-a', caseDir, copy]);
+  const cp = join(copy, 'checkpoints', 'checkpoint-0000000003.txt');
+  const digest = createHash('sha256').update(readFileSync(cp)).digest();
+  writeFileSync(join(copy, 'checkpoints', 'checkpoint-0000000003.tsr'), await requestTimestamp(tsa.url, digest));
+  const r = cli(['ledger', 'verify', '--case-dir', copy]);
+  expect(r.status).toBe(4);
+  expect(r.stdout).toMatch(/TIMESTAMP FAILS: .*checkpoint-0000000003\.tsr: .*nonce/);
 });
