@@ -1,3 +1,5 @@
+import { OIDS } from '../ca/x509';
+
 /** Object identifiers of the timestamp structures, with the RFC that assigns each. */
 export const OID = {
   /** RFC 5652 §5.1 */
@@ -14,14 +16,14 @@ export const OID = {
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
   /** RFC 5280 §4.2.1.12 */
   timeStamping: '1.3.6.1.5.5.7.3.8',
-  /** RFC 5280 §4.2.1 */
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  certificatePolicies: '2.5.29.32',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
+  /** RFC 5280 §4.2.1: the certificate extensions, as the CA module names them */
+  subjectKeyIdentifier: OIDS.subjectKeyIdentifier,
+  keyUsage: OIDS.keyUsage,
+  subjectAltName: OIDS.subjectAltName,
+  basicConstraints: OIDS.basicConstraints,
+  certificatePolicies: OIDS.certificatePolicies,
+  authorityKeyIdentifier: OIDS.authorityKeyIdentifier,
+  extKeyUsage: OIDS.extKeyUsage,
   /** RFC 8017 appendix A */
   rsaEncryption: '1.2.840.113549.1.1.1',
   /** RFC 5480 §2.1.1 */
